@@ -29,7 +29,10 @@ pub struct Outcomes {
 
 impl Default for Outcomes {
     fn default() -> Self {
-        let extra: Vec<String> = DEFAULT_EXTRA_OUTCOMES.iter().map(|s| s.to_string()).collect();
+        let extra: Vec<String> = DEFAULT_EXTRA_OUTCOMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         Outcomes::with_extra(&extra).expect("default outcomes are valid")
     }
 }
@@ -41,7 +44,8 @@ impl Outcomes {
         let mut all: Vec<String> = PRESET_OUTCOMES.iter().map(|s| s.to_string()).collect();
         for o in extra {
             let valid = !o.is_empty()
-                && o.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                && o.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
             if !valid {
                 return Err(ModelError::new(
                     "outcomes",
@@ -71,7 +75,11 @@ impl Outcomes {
         } else {
             Err(ModelError::new(
                 "outcome",
-                format!("outcome '{}' is not one of {}", raw.trim(), self.all.join(", ")),
+                format!(
+                    "outcome '{}' is not one of {}",
+                    raw.trim(),
+                    self.all.join(", ")
+                ),
             ))
         }
     }
@@ -85,7 +93,10 @@ mod tests {
     fn outcomes_are_trimmed_and_upper_cased() {
         let o = Outcomes::default();
         assert_eq!(o.parse(" passed ").unwrap().as_str(), "PASSED");
-        assert_eq!(o.parse("Needs_Inspection").unwrap().as_str(), "NEEDS_INSPECTION");
+        assert_eq!(
+            o.parse("Needs_Inspection").unwrap().as_str(),
+            "NEEDS_INSPECTION"
+        );
         assert_eq!(o.parse("error").unwrap().as_str(), "ERROR");
     }
 

@@ -14,7 +14,10 @@ pub struct TestcaseName(String);
 impl TestcaseName {
     pub fn parse(raw: &str) -> Result<TestcaseName, ModelError> {
         if raw.is_empty() {
-            return Err(ModelError::new("testcase.name", "testcase name must be non-empty"));
+            return Err(ModelError::new(
+                "testcase.name",
+                "testcase name must be non-empty",
+            ));
         }
         check_text("testcase.name", raw)?;
         Ok(TestcaseName(raw.to_string()))
@@ -57,7 +60,10 @@ pub struct NewResult {
     pub submit_time: Option<Timestamp>,
 }
 
-fn optional_string(obj: &serde_json::Map<String, Value>, field: &str) -> Result<Option<String>, ModelError> {
+fn optional_string(
+    obj: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, ModelError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
@@ -87,12 +93,18 @@ impl TestcaseInput {
     /// object form of a result's `testcase`.
     pub fn from_json(value: &Value, field: &str) -> Result<TestcaseInput, ModelError> {
         let obj = value.as_object().ok_or_else(|| {
-            ModelError::new(field, format!("{field} must be an object, got {}", json_type(value)))
+            ModelError::new(
+                field,
+                format!("{field} must be an object, got {}", json_type(value)),
+            )
         })?;
         let name = match obj.get("name") {
             Some(Value::String(s)) => TestcaseName::parse(s)?,
             None | Some(Value::Null) => {
-                return Err(ModelError::new("testcase.name", "testcase name must be non-empty"));
+                return Err(ModelError::new(
+                    "testcase.name",
+                    "testcase name must be non-empty",
+                ));
             }
             Some(other) => {
                 return Err(ModelError::new(
@@ -127,7 +139,10 @@ impl GroupInput {
             }),
             other => Err(ModelError::new(
                 field,
-                format!("{field} must be a group uuid or a group object, got {}", json_type(other)),
+                format!(
+                    "{field} must be a group uuid or a group object, got {}",
+                    json_type(other)
+                ),
             )),
         }
     }
@@ -135,10 +150,16 @@ impl GroupInput {
 
 fn check_uuid(field: &str, uuid: &str) -> Result<String, ModelError> {
     if uuid.is_empty() {
-        return Err(ModelError::new(field, format!("{field}: group uuid must not be empty")));
+        return Err(ModelError::new(
+            field,
+            format!("{field}: group uuid must not be empty"),
+        ));
     }
     if uuid.contains('/') {
-        return Err(ModelError::new(field, format!("{field}: group uuid '{uuid}' must not contain '/'")));
+        return Err(ModelError::new(
+            field,
+            format!("{field}: group uuid '{uuid}' must not contain '/'"),
+        ));
     }
     check_text(field, uuid)?;
     Ok(uuid.to_string())
@@ -151,7 +172,10 @@ impl NewResult {
     /// (such as `_auth_token`, which `resultsdb-api` sends) are ignored.
     pub fn from_json(value: &Value, outcomes: &Outcomes) -> Result<NewResult, ModelError> {
         let obj = value.as_object().ok_or_else(|| {
-            ModelError::new("body", format!("a result must be a JSON object, got {}", json_type(value)))
+            ModelError::new(
+                "body",
+                format!("a result must be a JSON object, got {}", json_type(value)),
+            )
         })?;
         let testcase = match obj.get("testcase") {
             None | Some(Value::Null) => {
@@ -164,7 +188,9 @@ impl NewResult {
             Some(other) => TestcaseInput::from_json(other, "testcase")?,
         };
         let outcome = match obj.get("outcome") {
-            None | Some(Value::Null) => return Err(ModelError::new("outcome", "outcome is required")),
+            None | Some(Value::Null) => {
+                return Err(ModelError::new("outcome", "outcome is required"));
+            }
             Some(Value::String(s)) => outcomes.parse(s)?,
             Some(other) => {
                 return Err(ModelError::new(
@@ -204,7 +230,9 @@ impl NewResult {
             ref_url: optional_string(obj, "ref_url")?,
             data,
             groups,
-            submit_time: Timestamp::parse_submit_time(obj.get("submit_time").unwrap_or(&Value::Null))?,
+            submit_time: Timestamp::parse_submit_time(
+                obj.get("submit_time").unwrap_or(&Value::Null),
+            )?,
         })
     }
 
@@ -390,7 +418,10 @@ pub struct PageLimits {
 
 impl Default for PageLimits {
     fn default() -> Self {
-        PageLimits { default: 20, max: 1000 }
+        PageLimits {
+            default: 20,
+            max: 1000,
+        }
     }
 }
 
@@ -463,7 +494,11 @@ impl ResultQuery {
     /// Parses query pairs (repeated keys allowed) with ResultsDB's rules: comma
     /// means OR, so does a repeated key; `*` in `:like` values is a wildcard;
     /// any key that is not a known parameter filters on a data key.
-    pub fn from_pairs(pairs: &[(String, String)], outcomes: &Outcomes, limits: PageLimits) -> Result<ResultQuery, ModelError> {
+    pub fn from_pairs(
+        pairs: &[(String, String)],
+        outcomes: &Outcomes,
+        limits: PageLimits,
+    ) -> Result<ResultQuery, ModelError> {
         let mut q = ResultQuery {
             outcomes: Vec::new(),
             testcases: NameFilter::default(),
@@ -533,7 +568,10 @@ pub struct TestcaseQuery {
 }
 
 impl TestcaseQuery {
-    pub fn from_pairs(pairs: &[(String, String)], limits: PageLimits) -> Result<TestcaseQuery, ModelError> {
+    pub fn from_pairs(
+        pairs: &[(String, String)],
+        limits: PageLimits,
+    ) -> Result<TestcaseQuery, ModelError> {
         let mut names = NameFilter::default();
         for (key, value) in pairs {
             check_text(key, value)?;
@@ -560,15 +598,22 @@ pub struct GroupQuery {
 }
 
 impl GroupQuery {
-    pub fn from_pairs(pairs: &[(String, String)], limits: PageLimits) -> Result<GroupQuery, ModelError> {
+    pub fn from_pairs(
+        pairs: &[(String, String)],
+        limits: PageLimits,
+    ) -> Result<GroupQuery, ModelError> {
         let mut uuids = Vec::new();
         let mut descriptions = NameFilter::default();
         for (key, value) in pairs {
             check_text(key, value)?;
             match key.as_str() {
                 "uuid" => uuids.extend(value.split(',').map(str::to_string)),
-                "description" => descriptions.exact.extend(value.split(',').map(str::to_string)),
-                "description:like" => descriptions.likes.extend(value.split(',').map(glob_to_like)),
+                "description" => descriptions
+                    .exact
+                    .extend(value.split(',').map(str::to_string)),
+                "description:like" => descriptions
+                    .likes
+                    .extend(value.split(',').map(glob_to_like)),
                 _ => {}
             }
         }
@@ -594,7 +639,10 @@ fn parse_page(pairs: &[(String, String)], limits: PageLimits) -> Result<Page, Mo
             continue;
         }
         let n: u64 = value.trim().parse().map_err(|_| {
-            ModelError::new(field, format!("{field} must be a whole number of 0 or more, got '{value}'"))
+            ModelError::new(
+                field,
+                format!("{field} must be a whole number of 0 or more, got '{value}'"),
+            )
         })?;
         if field == "page" {
             page.page = n;
@@ -604,7 +652,10 @@ fn parse_page(pairs: &[(String, String)], limits: PageLimits) -> Result<Page, Mo
     }
     // Keep OFFSET within what both engines accept.
     if page.page.saturating_mul(page.limit) > i64::MAX as u64 / 2 {
-        return Err(ModelError::new("page", format!("page {} is out of range", page.page)));
+        return Err(ModelError::new(
+            "page",
+            format!("page {} is out of range", page.page),
+        ));
     }
     Ok(page)
 }
@@ -613,11 +664,16 @@ fn parse_since(value: &str) -> Result<(Timestamp, Option<Timestamp>), ModelError
     let bad = || {
         ModelError::new(
             "since",
-            format!("'since' parameter not in ISO8601 format: '{value}' (give a time, or 'start,end')"),
+            format!(
+                "'since' parameter not in ISO8601 format: '{value}' (give a time, or 'start,end')"
+            ),
         )
     };
     let mut parts = value.split(',');
-    let start = parts.next().and_then(Timestamp::parse_iso8601).ok_or_else(bad)?;
+    let start = parts
+        .next()
+        .and_then(Timestamp::parse_iso8601)
+        .ok_or_else(bad)?;
     let end = match parts.next() {
         None => None,
         Some(e) => Some(Timestamp::parse_iso8601(e).ok_or_else(bad)?),
@@ -635,7 +691,9 @@ mod tests {
     use serde_json::json;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -663,18 +721,62 @@ mod tests {
     fn result_body_errors_name_the_field() {
         let o = Outcomes::default();
         let cases = [
-            (json!({"outcome": "PASSED"}), "testcase", "testcase is required"),
+            (
+                json!({"outcome": "PASSED"}),
+                "testcase",
+                "testcase is required",
+            ),
             (json!({"testcase": "t"}), "outcome", "outcome is required"),
-            (json!({"testcase": "", "outcome": "PASSED"}), "testcase.name", "non-empty"),
-            (json!({"testcase": {"ref_url": "x"}, "outcome": "PASSED"}), "testcase.name", "non-empty"),
-            (json!({"testcase": "t", "outcome": "MAYBE"}), "outcome", "not one of"),
-            (json!({"testcase": "t", "outcome": "PASSED", "data": {"a:b": 1}}), "data", "Colon not allowed in key name: ['a:b']"),
-            (json!({"testcase": "t", "outcome": "PASSED", "data": [1]}), "data", "must be an object"),
-            (json!({"testcase": "t", "outcome": "PASSED", "groups": "g"}), "groups", "must be a list"),
-            (json!({"testcase": "t", "outcome": "PASSED", "groups": [3]}), "groups[0]", "group uuid"),
-            (json!({"testcase": "t", "outcome": "PASSED", "note": 5}), "note", "must be a string"),
-            (json!({"testcase": "t", "outcome": "PASSED", "submit_time": "soon"}), "submit_time", "Expected timestamp"),
-            (json!({"testcase": "t\u{0}", "outcome": "PASSED"}), "testcase.name", "NUL"),
+            (
+                json!({"testcase": "", "outcome": "PASSED"}),
+                "testcase.name",
+                "non-empty",
+            ),
+            (
+                json!({"testcase": {"ref_url": "x"}, "outcome": "PASSED"}),
+                "testcase.name",
+                "non-empty",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "MAYBE"}),
+                "outcome",
+                "not one of",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "PASSED", "data": {"a:b": 1}}),
+                "data",
+                "Colon not allowed in key name: ['a:b']",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "PASSED", "data": [1]}),
+                "data",
+                "must be an object",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "PASSED", "groups": "g"}),
+                "groups",
+                "must be a list",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "PASSED", "groups": [3]}),
+                "groups[0]",
+                "group uuid",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "PASSED", "note": 5}),
+                "note",
+                "must be a string",
+            ),
+            (
+                json!({"testcase": "t", "outcome": "PASSED", "submit_time": "soon"}),
+                "submit_time",
+                "Expected timestamp",
+            ),
+            (
+                json!({"testcase": "t\u{0}", "outcome": "PASSED"}),
+                "testcase.name",
+                "NUL",
+            ),
             (json!([1, 2]), "body", "must be a JSON object"),
         ];
         for (body, field, text) in cases {
@@ -688,9 +790,17 @@ mod tests {
     fn query_pairs_follow_resultsdb_rules() {
         let q = ResultQuery::from_pairs(
             &pairs(&[
-                ("item", "a,b"), ("item", "c"), ("type:like", "koji*"), ("outcome", "passed,FAILED"),
-                ("testcases", "t1"), ("testcases:like", "dist.*"), ("since", "2024-01-01,2024-02-01"),
-                ("_sort", "asc:submit_time"), ("page", "2"), ("limit", "5"), ("callback", "x"),
+                ("item", "a,b"),
+                ("item", "c"),
+                ("type:like", "koji*"),
+                ("outcome", "passed,FAILED"),
+                ("testcases", "t1"),
+                ("testcases:like", "dist.*"),
+                ("since", "2024-01-01,2024-02-01"),
+                ("_sort", "asc:submit_time"),
+                ("page", "2"),
+                ("limit", "5"),
+                ("callback", "x"),
             ]),
             &Outcomes::default(),
             PageLimits::default(),
@@ -711,20 +821,37 @@ mod tests {
 
     #[test]
     fn limit_is_capped_and_bad_numbers_refused() {
-        let limits = PageLimits { default: 20, max: 100 };
-        let q = ResultQuery::from_pairs(&pairs(&[("limit", "100000")]), &Outcomes::default(), limits).unwrap();
+        let limits = PageLimits {
+            default: 20,
+            max: 100,
+        };
+        let q =
+            ResultQuery::from_pairs(&pairs(&[("limit", "100000")]), &Outcomes::default(), limits)
+                .unwrap();
         assert_eq!(q.page.limit, 100);
-        let err = ResultQuery::from_pairs(&pairs(&[("page", "-1")]), &Outcomes::default(), limits).unwrap_err();
+        let err = ResultQuery::from_pairs(&pairs(&[("page", "-1")]), &Outcomes::default(), limits)
+            .unwrap_err();
         assert_eq!(err.field, "page");
-        let err = ResultQuery::from_pairs(&pairs(&[("since", "June")]), &Outcomes::default(), limits).unwrap_err();
+        let err =
+            ResultQuery::from_pairs(&pairs(&[("since", "June")]), &Outcomes::default(), limits)
+                .unwrap_err();
         assert_eq!(err.field, "since");
-        let err = ResultQuery::from_pairs(&pairs(&[("outcome", "PASSED,NOPE")]), &Outcomes::default(), limits).unwrap_err();
+        let err = ResultQuery::from_pairs(
+            &pairs(&[("outcome", "PASSED,NOPE")]),
+            &Outcomes::default(),
+            limits,
+        )
+        .unwrap_err();
         assert_eq!(err.field, "outcome");
     }
 
     #[test]
     fn group_description_like_yields_to_exact() {
-        let q = GroupQuery::from_pairs(&pairs(&[("description", "a"), ("description:like", "b*")]), PageLimits::default()).unwrap();
+        let q = GroupQuery::from_pairs(
+            &pairs(&[("description", "a"), ("description:like", "b*")]),
+            PageLimits::default(),
+        )
+        .unwrap();
         assert_eq!(q.descriptions.exact, vec!["a"]);
         assert!(q.descriptions.likes.is_empty());
     }
@@ -733,7 +860,10 @@ mod tests {
     fn result_serialization_matches_resultsdb() {
         let r = StoredResult {
             id: 7,
-            testcase: Testcase { name: "dist.rpm lint".into(), ref_url: None },
+            testcase: Testcase {
+                name: "dist.rpm lint".into(),
+                ref_url: None,
+            },
             submit_time: Timestamp::from_civil(2016, 6, 1, 12, 0, 0, 0).unwrap(),
             outcome: "PASSED".into(),
             note: Some("".into()),

@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(python_str(&json!(5)), "5");
         assert_eq!(python_str(&json!(1.0)), "1.0");
         assert_eq!(python_str(&json!(1e20)), "1e+20");
-        assert_eq!(python_str(&json!({"a": 1, "b": [true, "it's"]})), "{'a': 1, 'b': [True, \"it's\"]}");
+        assert_eq!(
+            python_str(&json!({"a": 1, "b": [true, "it's"]})),
+            "{'a': 1, 'b': [True, \"it's\"]}"
+        );
     }
 
     #[test]

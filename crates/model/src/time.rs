@@ -58,7 +58,10 @@ impl Timestamp {
             return None;
         }
         let days = days_from_civil(year, month, day);
-        let secs = days * SECS_PER_DAY + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+        let secs = days * SECS_PER_DAY
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second);
         Some(Timestamp(secs * MICROS_PER_SEC + i64::from(micro)))
     }
 
@@ -215,7 +218,11 @@ impl Parser<'_> {
             return None;
         }
         self.i = end;
-        Some(chunk.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0')))
+        Some(
+            chunk
+                .iter()
+                .fold(0, |acc, d| acc * 10 + u32::from(d - b'0')),
+        )
     }
     fn eat(&mut self, c: u8) -> bool {
         if self.b.get(self.i) == Some(&c) {
@@ -314,7 +321,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_time() {
-        for s in ["", "yesterday", "2023-02-29", "2024-13-01", "2024-01-01T25:00", "2024-01-01T10:00:00 junk", "2024-01-01T10:00:00."] {
+        for s in [
+            "",
+            "yesterday",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-01-01T25:00",
+            "2024-01-01T10:00:00 junk",
+            "2024-01-01T10:00:00.",
+        ] {
             assert_eq!(Timestamp::parse_iso8601(s), None, "{s}");
         }
     }
@@ -332,7 +347,10 @@ mod tests {
         );
         let err = Timestamp::parse_submit_time(&json!("last tuesday")).unwrap_err();
         assert_eq!(err.field, "submit_time");
-        assert!(err.message.starts_with("Expected timestamp in milliseconds"));
+        assert!(
+            err.message
+                .starts_with("Expected timestamp in milliseconds")
+        );
         assert!(Timestamp::parse_submit_time(&json!(1e30)).is_err());
         assert!(Timestamp::parse_submit_time(&json!(true)).is_err());
     }

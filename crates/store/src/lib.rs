@@ -1,1 +1,27 @@
-//! placeholder
+//! Almanac's store: every fact Almanac keeps, on SQLite (one file, the
+//! default) or PostgreSQL (production), from one code.
+//!
+//! - [`db`] is the seam: the [`db::Conn`] trait and one small module per engine.
+//! - [`migrate`] applies the schema, kept as SQL files per engine.
+//! - One module per aggregate holds its domain operations, each a function over
+//!   `&mut dyn Conn` so the caller decides what commits together:
+//!   [`results`] (results, testcases, groups), [`tokens`] (users and API tokens).
+//! - [`changes`] records who changed what; [`outbox`] holds the events every
+//!   write emits, in the same transaction.
+//! - [`Store`] is the running handle: reader pool, writer threads, group commit.
+
+pub mod changes;
+pub mod db;
+pub mod error;
+pub mod migrate;
+pub mod outbox;
+pub mod results;
+mod store;
+pub mod testing;
+pub mod tokens;
+
+pub use changes::Actor;
+pub use db::sqlite::SqliteSync;
+pub use db::{Conn, DbError, Engine};
+pub use error::{StoreError, StoreResult};
+pub use store::{Store, StoreOptions};

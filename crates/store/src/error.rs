@@ -1,0 +1,32 @@
+//! What a store operation can answer besides success.
+
+use crate::db::DbError;
+use almanac_model::ModelError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The input breaks a domain rule; the message is for the client.
+    #[error("{0}")]
+    Invalid(#[from] ModelError),
+    /// The database cannot be reached, is busy past retrying, or refuses writes
+    /// (read-only, full): the client may try again later.
+    #[error("{0}")]
+    Unavailable(DbError),
+    /// Anything else: a bug or a schema mismatch. Logged, never shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<DbError> for StoreError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(_)
+            | DbError::Busy(_)
+            | DbError::ReadOnly(_)
+            | DbError::Full(_) => StoreError::Unavailable(e),
+            other => StoreError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,563 @@
+//! The store handle: a pool of reader connections and the writer, which
+//! commits concurrent writes together (group commit).
+//!
+//! Every write runs on a writer thread inside a transaction shared with the
+//! other writes queued at that moment; each write has its own savepoint, so one
+//! that fails is rolled back alone, and each is answered only after COMMIT.
+//! Result submissions are merged further: all those in one batch are written
+//! by one call of [`results::insert_batch`], a fixed number of statements.
+
+use crate::changes::Actor;
+use crate::db::postgres::PgConn;
+use crate::db::sqlite::{self, SqliteConn, SqliteSync};
+use crate::db::{Conn, DbError, Engine, engine_of, redact_url};
+use crate::error::{StoreError, StoreResult};
+use crate::{migrate, results};
+use almanac_model::results::{NewResult, StoredResult};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, oneshot};
+
+/// How the store is run; defaults suit one machine.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Reader connections (concurrent reads).
+    pub readers: usize,
+    /// Writer threads. SQLite has one writer whatever this says.
+    pub writers: usize,
+    pub sqlite_sync: SqliteSync,
+    /// Most writes one transaction takes.
+    pub max_batch_jobs: usize,
+    /// Most results one transaction takes.
+    pub max_batch_results: usize,
+    /// The absolute URL of `/api/v2.0`, for the links inside events.
+    pub results_api_url: String,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            readers: 8,
+            writers: 2,
+            sqlite_sync: SqliteSync::Full,
+            max_batch_jobs: 256,
+            max_batch_results: 2000,
+            results_api_url: "http://127.0.0.1:8080/api/v2.0".to_string(),
+        }
+    }
+}
+
+type Opener = Arc<dyn Fn(bool) -> Result<Box<dyn Conn>, DbError> + Send + Sync>;
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+type WriteFn = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
+
+enum Job {
+    Results {
+        items: Vec<NewResult>,
+        actor: Actor,
+        reply: oneshot::Sender<StoreResult<Vec<StoredResult>>>,
+    },
+    Write(WriteFn),
+}
+
+/// A handle on the store; cheap to clone, shared by every door.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    url: String,
+    open: Opener,
+    idle: Mutex<Vec<Box<dyn Conn>>>,
+    read_permits: Arc<Semaphore>,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    options: StoreOptions,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer threads finish what they hold and exit.
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+    }
+}
+
+impl Store {
+    /// Opens the store named by `url` (`sqlite://path` or `postgres://...`).
+    /// Fails at once if the database cannot be reached.
+    pub fn open(url: &str, options: StoreOptions) -> StoreResult<Store> {
+        let engine = engine_of(url).ok_or_else(|| {
+            StoreError::Invalid(almanac_model::ModelError::new(
+                "database_url",
+                format!(
+                    "database URL '{}' must start with sqlite:// or postgres://",
+                    redact_url(url)
+                ),
+            ))
+        })?;
+        let open: Opener = match engine {
+            Engine::Sqlite => {
+                let path = sqlite::path_of(url);
+                let sync = options.sqlite_sync;
+                Arc::new(move |read_only| {
+                    Ok(Box::new(SqliteConn::open(&path, read_only, sync)?) as Box<dyn Conn>)
+                })
+            }
+            Engine::Postgres => {
+                let url = url.to_string();
+                Arc::new(move |_| Ok(Box::new(PgConn::connect(&url)?) as Box<dyn Conn>))
+            }
+        };
+        let writers = match engine {
+            Engine::Sqlite => 1,
+            Engine::Postgres => options.writers.max(1),
+        };
+        // Open the writers first: for SQLite this creates the file and WAL.
+        let mut writer_conns = Vec::new();
+        for _ in 0..writers {
+            writer_conns.push(open(false)?);
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for (i, conn) in writer_conns.into_iter().enumerate() {
+            let rx = rx.clone();
+            let open = open.clone();
+            let options = options.clone();
+            std::thread::Builder::new()
+                .name(format!("almanac-writer-{i}"))
+                .spawn(move || writer_loop(conn, rx, open, options))
+                .map_err(|e| StoreError::Internal(format!("cannot start a writer thread: {e}")))?;
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                engine,
+                url: url.to_string(),
+                open,
+                idle: Mutex::new(Vec::new()),
+                read_permits: Arc::new(Semaphore::new(options.readers.max(1))),
+                jobs: Mutex::new(Some(tx)),
+                options,
+            }),
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.inner.engine
+    }
+
+    /// The database URL with any password hidden.
+    pub fn url_redacted(&self) -> String {
+        redact_url(&self.inner.url)
+    }
+
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// Applies pending migrations (blocking); answers the versions applied.
+    pub fn migrate(&self) -> StoreResult<Vec<i64>> {
+        let mut conn = (self.inner.open)(false)?;
+        migrate::migrate(conn.as_mut())
+    }
+
+    fn take_reader(&self) -> StoreResult<Box<dyn Conn>> {
+        let idle = self.inner.idle.lock().expect("reader pool lock").pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => Ok((self.inner.open)(self.inner.engine == Engine::Sqlite)?),
+        }
+    }
+
+    fn return_reader(&self, conn: Box<dyn Conn>) {
+        if !conn.is_broken() {
+            self.inner.idle.lock().expect("reader pool lock").push(conn);
+        }
+    }
+
+    /// Runs `f` on a reader connection, off the async threads.
+    pub async fn read<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+    {
+        let permit = self
+            .inner
+            .read_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Internal("reader pool closed".into()))?;
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            store.read_blocking(f)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// [`Store::read`] for code that is not async (the CLI, benchmarks).
+    pub fn read_blocking<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        let mut conn = self.take_reader()?;
+        let result = f(conn.as_mut());
+        self.return_reader(conn);
+        result
+    }
+
+    fn send(&self, job: Job) -> StoreResult<()> {
+        let jobs = self.inner.jobs.lock().expect("job queue lock");
+        let sender = jobs
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("the store is closed".into()))?;
+        sender
+            .send(job)
+            .map_err(|_| StoreError::Internal("the writer has stopped".into()))
+    }
+
+    fn queue_write<R, F>(&self, f: F) -> StoreResult<oneshot::Receiver<StoreResult<R>>>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: WriteFn = Box::new(move |conn| {
+            let outcome = f(conn);
+            let failed = outcome.is_err();
+            let done: Completion = Box::new(move |commit| {
+                let _ = tx.send(commit.and(outcome));
+            });
+            (failed, done)
+        });
+        self.send(Job::Write(job))?;
+        Ok(rx)
+    }
+
+    /// Runs `f` in a write transaction (shared with other queued writes, in a
+    /// savepoint of its own); answers once the transaction has committed.
+    pub async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+    {
+        self.queue_write(f)?
+            .await
+            .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
+    }
+
+    /// [`Store::write`] for code that is not async.
+    pub fn write_blocking<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+    {
+        self.queue_write(f)?
+            .blocking_recv()
+            .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
+    }
+
+    fn queue_results(
+        &self,
+        items: Vec<NewResult>,
+        actor: Actor,
+    ) -> StoreResult<oneshot::Receiver<StoreResult<Vec<StoredResult>>>> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::Results {
+            items,
+            actor,
+            reply,
+        })?;
+        Ok(rx)
+    }
+
+    /// Stores new results; concurrent submissions share one transaction and
+    /// one set of bulk statements. Answers after COMMIT.
+    pub async fn submit_results(
+        &self,
+        items: Vec<NewResult>,
+        actor: Actor,
+    ) -> StoreResult<Vec<StoredResult>> {
+        self.queue_results(items, actor)?
+            .await
+            .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
+    }
+
+    /// [`Store::submit_results`] for code that is not async.
+    pub fn submit_results_blocking(
+        &self,
+        items: Vec<NewResult>,
+        actor: Actor,
+    ) -> StoreResult<Vec<StoredResult>> {
+        self.queue_results(items, actor)?
+            .blocking_recv()
+            .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read(|conn| Ok(conn.query("SELECT 1", &[])?))
+            .await
+            .is_ok()
+    }
+}
+
+fn writer_loop(
+    mut conn: Box<dyn Conn>,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    open: Opener,
+    options: StoreOptions,
+) {
+    loop {
+        let batch = {
+            let Ok(rx) = rx.lock() else { return };
+            let Ok(first) = rx.recv() else { return };
+            let mut batch = vec![first];
+            let mut results = batch_results(&batch[0]);
+            while batch.len() < options.max_batch_jobs && results < options.max_batch_results {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        results += batch_results(&job);
+                        batch.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        if conn.is_broken() {
+            match open(false) {
+                Ok(fresh) => conn = fresh,
+                Err(e) => {
+                    tracing::warn!(error = %e, "writer cannot reconnect");
+                    fail_all(batch, StoreError::from(e));
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
+            }
+        }
+        run_batch(conn.as_mut(), batch, &options);
+    }
+}
+
+fn batch_results(job: &Job) -> usize {
+    match job {
+        Job::Results { items, .. } => items.len(),
+        Job::Write(_) => 1,
+    }
+}
+
+fn fail_all(batch: Vec<Job>, error: StoreError) {
+    for job in batch {
+        match job {
+            Job::Results { reply, .. } => {
+                let _ = reply.send(Err(error.clone()));
+            }
+            Job::Write(f) => {
+                // The write meets a connection that refuses everything; its
+                // completion then reports the real failure.
+                let (_, done) = f(&mut Refused);
+                done(Err(error.clone()));
+            }
+        }
+    }
+}
+
+/// Runs one batch of jobs in one transaction.
+fn run_batch(conn: &mut dyn Conn, batch: Vec<Job>, options: &StoreOptions) {
+    let mut begun = conn.begin_write();
+    for attempt in 1..=3 {
+        match &begun {
+            Err(DbError::Busy(_)) if attempt < 3 => {
+                std::thread::sleep(Duration::from_millis(50 * attempt));
+                begun = conn.begin_write();
+            }
+            _ => break,
+        }
+    }
+    if let Err(e) = begun {
+        tracing::warn!(error = %e, "cannot begin a write transaction");
+        fail_all(batch, StoreError::from(e));
+        return;
+    }
+    let mut completions: Vec<Completion> = Vec::new();
+    let mut result_jobs = Vec::new();
+    let mut systemic: Option<StoreError> = None;
+    for job in batch {
+        match job {
+            Job::Results {
+                items,
+                actor,
+                reply,
+            } => result_jobs.push((items, actor, reply)),
+            Job::Write(f) => {
+                if systemic.is_some() {
+                    completions.push(f(&mut Refused).1);
+                    continue;
+                }
+                match in_savepoint(conn, |conn| {
+                    let (failed, done) = f(conn);
+                    (!failed, done)
+                }) {
+                    Ok(done) => completions.push(done),
+                    Err(e) => systemic = Some(e),
+                }
+            }
+        }
+    }
+    if !result_jobs.is_empty() && systemic.is_none() {
+        completions.extend(write_results(conn, result_jobs, options, &mut systemic));
+    } else {
+        for (_, _, reply) in result_jobs {
+            let err = systemic
+                .clone()
+                .unwrap_or_else(|| StoreError::Internal("batch aborted".into()));
+            let _ = reply.send(Err(err));
+        }
+    }
+    let commit = match systemic {
+        Some(e) => {
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
+        None => conn.batch("COMMIT").map_err(|e| {
+            let _ = conn.batch("ROLLBACK");
+            StoreError::from(e)
+        }),
+    };
+    if let Err(e) = &commit {
+        tracing::warn!(error = %e, "write transaction failed");
+    }
+    for done in completions {
+        done(commit.clone());
+    }
+}
+
+/// Writes all queued results with one `insert_batch`; if that fails, each
+/// submission alone, so a bad one does not sink the others.
+fn write_results(
+    conn: &mut dyn Conn,
+    jobs: Vec<(
+        Vec<NewResult>,
+        Actor,
+        oneshot::Sender<StoreResult<Vec<StoredResult>>>,
+    )>,
+    options: &StoreOptions,
+    systemic: &mut Option<StoreError>,
+) -> Vec<Completion> {
+    let api = options.results_api_url.clone();
+    let mut completions: Vec<Completion> = Vec::new();
+    let answer = |reply: oneshot::Sender<StoreResult<Vec<StoredResult>>>,
+                  stored: Vec<StoredResult>|
+     -> Completion {
+        Box::new(move |commit: StoreResult<()>| {
+            let _ = reply.send(commit.map(|_| stored));
+        })
+    };
+    if jobs.len() > 1 {
+        let all: Vec<NewResult> = jobs
+            .iter()
+            .flat_map(|(items, _, _)| items.iter().cloned())
+            .collect();
+        let actor = jobs[0].1.clone();
+        let merged = in_savepoint(conn, |conn| {
+            match results::insert_batch(conn, all, &actor, &api) {
+                Ok(stored) => (true, Some(stored)),
+                Err(_) => (false, None),
+            }
+        });
+        match merged {
+            Ok(Some(mut stored)) => {
+                for (items, _, reply) in jobs.into_iter().rev() {
+                    let mine = stored.split_off(stored.len() - items.len());
+                    completions.push(answer(reply, mine));
+                }
+                return completions;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                for (_, _, reply) in jobs {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                *systemic = Some(e);
+                return completions;
+            }
+        }
+    }
+    for (items, actor, reply) in jobs {
+        if let Some(e) = systemic.clone() {
+            let _ = reply.send(Err(e));
+            continue;
+        }
+        match in_savepoint(conn, |conn| {
+            match results::insert_batch(conn, items, &actor, &api) {
+                Ok(stored) => (true, Ok(stored)),
+                Err(e) => (false, Err(e)),
+            }
+        }) {
+            Ok(Ok(stored)) => completions.push(answer(reply, stored)),
+            Ok(Err(e)) => {
+                let _ = reply.send(Err(e));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e.clone()));
+                *systemic = Some(e);
+            }
+        }
+    }
+    completions
+}
+
+/// Runs `f` inside a savepoint, rolled back when `f` says it failed. An error
+/// of the savepoint statements themselves is systemic (the connection or the
+/// transaction is gone) and answered as `Err`.
+fn in_savepoint<T>(
+    conn: &mut dyn Conn,
+    f: impl FnOnce(&mut dyn Conn) -> (bool, T),
+) -> StoreResult<T> {
+    conn.batch("SAVEPOINT job")?;
+    let (ok, value) = f(conn);
+    if ok {
+        conn.batch("RELEASE SAVEPOINT job")?;
+    } else {
+        conn.batch("ROLLBACK TO SAVEPOINT job")?;
+        conn.batch("RELEASE SAVEPOINT job")?;
+    }
+    Ok(value)
+}
+
+/// A connection that refuses everything: given to writes that arrive after
+/// their transaction has already failed, so they answer without running.
+struct Refused;
+
+impl Conn for Refused {
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+    fn execute(&mut self, _: &str, _: &[crate::db::Value]) -> Result<u64, DbError> {
+        Err(DbError::Unavailable("the transaction was aborted".into()))
+    }
+    fn query(&mut self, _: &str, _: &[crate::db::Value]) -> Result<Vec<crate::db::Row>, DbError> {
+        Err(DbError::Unavailable("the transaction was aborted".into()))
+    }
+    fn batch(&mut self, _: &str) -> Result<(), DbError> {
+        Err(DbError::Unavailable("the transaction was aborted".into()))
+    }
+    fn begin_write(&mut self) -> Result<(), DbError> {
+        Err(DbError::Unavailable("the transaction was aborted".into()))
+    }
+    fn insert_rows(&mut self, _: crate::db::BulkInsert<'_>) -> Result<u64, DbError> {
+        Err(DbError::Unavailable("the transaction was aborted".into()))
+    }
+    fn next_ids(&mut self, _: &str, _: usize) -> Result<Vec<i64>, DbError> {
+        Err(DbError::Unavailable("the transaction was aborted".into()))
+    }
+    fn is_broken(&self) -> bool {
+        true
+    }
+}
