@@ -1,1 +1,104 @@
-//! placeholder
+//! Almanac's HTTP API, on axum.
+//!
+//! Each API family lives in its own module with its own error mapping, since
+//! compatibility includes the error shapes: [`resultsdb`] serves ResultsDB's
+//! API v2.0 under `/api/v2.0`. [`health`] answers probes. [`launch`] serves a
+//! router on a listener until a shutdown signal, for the binary and for
+//! end-to-end tests alike.
+
+pub mod auth;
+pub mod body;
+pub mod health;
+pub mod resultsdb;
+
+use almanac_model::Outcomes;
+use almanac_model::results::PageLimits;
+use almanac_store::Store;
+use axum::Router;
+use axum::http::HeaderMap;
+use std::future::Future;
+use std::sync::Arc;
+
+/// What the API needs to know of the deployment.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub outcomes: Outcomes,
+    pub page_limits: PageLimits,
+    /// ResultsDB writes are open by default, as upstream; this closes them.
+    pub results_require_token: bool,
+    /// The URL clients reach Almanac at; links are built from the request's
+    /// `Host` (and `X-Forwarded-*`) when unset.
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    /// Most results one `POST /api/v2.0/results` with a list may carry.
+    pub max_results_per_request: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            outcomes: Outcomes::default(),
+            page_limits: PageLimits::default(),
+            results_require_token: false,
+            public_url: None,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_results_per_request: 1000,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<ApiSettings>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: ApiSettings) -> AppState {
+        AppState {
+            store,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The absolute URL of Almanac's root as this request's client sees it.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = &self.settings.public_url {
+            return url.trim_end_matches('/').to_string();
+        }
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+        };
+        let scheme = header("x-forwarded-proto").unwrap_or("http");
+        let host = header("x-forwarded-host")
+            .or_else(|| header("host"))
+            .unwrap_or("localhost");
+        format!("{scheme}://{host}")
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .route("/api/v2.0", axum::routing::get(resultsdb::landing))
+        .route("/api/v2.0/", axum::routing::get(resultsdb::landing))
+        .nest("/api/v2.0", resultsdb::routes())
+        .fallback(resultsdb::not_found)
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

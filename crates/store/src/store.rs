@@ -83,12 +83,22 @@ impl Drop for Inner {
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
         }
+        // Closing a PostgreSQL connection blocks, which an async thread must not
+        // do; the last handle may well be dropped on one (at server shutdown).
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
     }
 }
 
 impl Store {
     /// Opens the store named by `url` (`sqlite://path` or `postgres://...`).
     /// Fails at once if the database cannot be reached.
+    ///
+    /// This, [`Store::migrate`] and the `*_blocking` methods block: call them
+    /// before the async runtime starts, or from `spawn_blocking`, never on an
+    /// async thread (the PostgreSQL client refuses to).
     pub fn open(url: &str, options: StoreOptions) -> StoreResult<Store> {
         let engine = engine_of(url).ok_or_else(|| {
             StoreError::Invalid(almanac_model::ModelError::new(
