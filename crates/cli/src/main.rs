@@ -1,1 +1,227 @@
-fn main() {}
+//! The `almanac` binary: a thin shell over the library crates. It reads the
+//! settings, opens the store, and runs one command: `serve`, `migrate`,
+//! `demo`, `token create`, `config show` or `bench`.
+
+mod bench;
+mod config;
+mod demo;
+mod sample;
+mod serve;
+
+use almanac_store::{Actor, Store, tokens};
+use anyhow::Context;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use config::{LogFormat, Origin, Overrides, Settings};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "almanac",
+    version,
+    about = "Release engineering's model of what is made, what went into it, and whether it is good enough to ship."
+)]
+pub struct Cli {
+    /// TOML configuration file (default: ./almanac.toml when it exists).
+    #[arg(long, global = true, env = "ALMANAC_CONFIG")]
+    config: Option<PathBuf>,
+    /// sqlite://FILE (the default, sqlite://almanac.db) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "ALMANAC_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Log lines as text or JSON (on standard error).
+    #[arg(long, global = true, env = "ALMANAC_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Address to serve on (port 0 picks a free port, printed at start).
+    #[arg(long, global = true, env = "ALMANAC_BIND")]
+    bind: Option<String>,
+    /// The URL clients reach Almanac at, for links (default: from each request's Host).
+    #[arg(long, global = true, env = "ALMANAC_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Require a token for ResultsDB writes (upstream leaves them open).
+    #[arg(long, global = true, env = "ALMANAC_RESULTS_REQUIRE_TOKEN")]
+    results_require_token: Option<bool>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (migrations run first).
+    Serve,
+    /// Apply pending schema migrations and exit.
+    Migrate,
+    /// A fresh SQLite store with sample data, served on 127.0.0.1:8080.
+    Demo(DemoArgs),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Builds to make results for.
+    #[arg(long, default_value_t = 300)]
+    builds: usize,
+    /// Fill the store and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a user if needed and print a new token for them (on the last line).
+    Create {
+        user: String,
+        /// A group the user belongs to (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Give the user every permission.
+        #[arg(long)]
+        superuser: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Every setting, its value and where it came from (secrets hidden).
+    Show,
+}
+
+fn origin(matches: &ArgMatches, id: &str) -> Origin {
+    match matches.value_source(id) {
+        Some(ValueSource::EnvVariable) => Origin::Env,
+        _ => Origin::Flag,
+    }
+}
+
+fn sub_matches(matches: &ArgMatches) -> &ArgMatches {
+    let mut m = matches;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    m
+}
+
+fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
+    let leaf = sub_matches(matches);
+    let with = |v: Option<String>, id: &str| v.map(|v| (v, origin(leaf, id)));
+    Overrides {
+        database_url: with(cli.database_url.clone(), "database_url"),
+        log_format: cli.log_format.map(|f| (f, origin(leaf, "log_format"))),
+        bind: with(cli.bind.clone(), "bind"),
+        public_url: with(cli.public_url.clone(), "public_url"),
+        require_token: cli
+            .results_require_token
+            .map(|v| (v, origin(leaf, "results_require_token"))),
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level.value)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format.value {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Opens the store and applies migrations (before any async runtime starts).
+fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store =
+        Store::open(&settings.database_url.value, settings.store_options()).with_context(|| {
+            format!(
+                "cannot open the store at {}",
+                almanac_store::db::redact_url(&settings.database_url.value)
+            )
+        })?;
+    let applied = store
+        .migrate()
+        .context("cannot apply the schema migrations")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "schema migrated");
+    }
+    Ok(store)
+}
+
+fn main() -> std::process::ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match run(cli, &matches) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("almanac: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref(), overrides(&cli, matches))?;
+    match cli.command {
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", settings.show());
+            Ok(())
+        }
+        Command::Migrate => {
+            init_logging(&settings);
+            let store = Store::open(&settings.database_url.value, settings.store_options())?;
+            let applied = store.migrate()?;
+            println!(
+                "schema at version {} ({} migration(s) applied now)",
+                almanac_store::migrate::latest_version(),
+                applied.len()
+            );
+            Ok(())
+        }
+        Command::Serve => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            serve::serve(&settings, store, |addr| {
+                println!("almanac listening on http://{addr}")
+            })
+        }
+        Command::Demo(args) => {
+            init_logging(&settings);
+            if settings.database_url.origin == Origin::Default {
+                settings.database_url.value = demo::DEMO_DATABASE_URL.to_string();
+            }
+            demo::run(&settings, args.builds, !args.no_serve)
+        }
+        Command::Token(TokenCommand::Create {
+            user,
+            groups,
+            superuser,
+        }) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            let token = store.write_blocking(move |c| {
+                tokens::create_token(c, &user, &groups, superuser, &Actor::anonymous("cli"))
+            })?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Bench(cmd) => bench::run(cmd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

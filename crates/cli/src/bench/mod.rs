@@ -1,0 +1,252 @@
+//! `almanac bench`: benchmarks that print figures, on throw-away databases.
+//!
+//! `almanac bench results` bulk-loads results through the store's write path,
+//! then measures over HTTP on loopback: POSTs with concurrent clients, and the
+//! latency of the lookups ResultsDB's clients make most.
+
+mod http;
+
+use crate::sample::{Rng, build_nvr, build_results, build_results_json, days_ago_ms};
+use almanac_api::{ApiSettings, AppState, launch, router};
+use almanac_store::testing::TestDb;
+use almanac_store::{Actor, Engine, Store, StoreOptions};
+use anyhow::{Context, bail};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Results: bulk load, then POST rate and lookup latencies over HTTP.
+    Results(ResultsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engines {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResultsArgs {
+    /// Which engines (PostgreSQL: a throw-away database on ALMANAC_TEST_POSTGRES_URL's server).
+    #[arg(long, value_enum, default_value = "both")]
+    engine: Engines,
+    /// Results to bulk-load before measuring.
+    #[arg(long, default_value_t = 1_000_000)]
+    results: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Results(args) => {
+            let engines = match args.engine {
+                Engines::Sqlite => vec![Engine::Sqlite],
+                Engines::Postgres => vec![Engine::Postgres],
+                Engines::Both => vec![Engine::Sqlite, Engine::Postgres],
+            };
+            println!(
+                "# almanac bench results --engine {:?} --results {} --clients {} --seconds {}",
+                args.engine, args.results, args.clients, args.seconds
+            );
+            println!(
+                "# {} cores; client and server share them",
+                std::thread::available_parallelism().map_or(0, |n| n.get())
+            );
+            for engine in engines {
+                results_bench(engine, &args)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One measured phase: requests made by `clients` connections for a while.
+struct Phase {
+    name: String,
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+}
+
+impl Phase {
+    fn print(&mut self, engine: Engine) {
+        self.latencies_us.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if self.latencies_us.is_empty() {
+                return 0.0;
+            }
+            let i = ((self.latencies_us.len() as f64 * p).ceil() as usize)
+                .clamp(1, self.latencies_us.len())
+                - 1;
+            f64::from(self.latencies_us[i]) / 1000.0
+        };
+        println!(
+            "{engine:8} {:52} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} errors)",
+            self.name,
+            self.requests as f64 / self.elapsed.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            self.requests,
+            self.errors
+        );
+    }
+}
+
+fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
+    let db = TestDb::new(engine);
+    let store = db.store_with(StoreOptions::default());
+    let per_build = build_results(&mut Rng::new(1), &build_nvr(0), 0).len();
+    let builds = args.results.div_ceil(per_build).max(1) as u64;
+
+    // Bulk load through the same write path the API uses, 20,000 results a transaction.
+    let mut rng = Rng::new(42);
+    let started = Instant::now();
+    let mut store_time = Duration::ZERO;
+    let mut loaded = 0usize;
+    let mut batch = Vec::new();
+    for b in 0..builds {
+        let start = days_ago_ms(365.0 * (builds - b) as f64 / builds as f64);
+        batch.extend(build_results(&mut rng, &build_nvr(b), start));
+        if batch.len() >= 20_000 || b + 1 == builds {
+            loaded += batch.len();
+            let t = Instant::now();
+            store.submit_results_blocking(std::mem::take(&mut batch), Actor::anonymous("bench"))?;
+            store_time += t.elapsed();
+        }
+    }
+    let wall = started.elapsed();
+    store.write_blocking(|c| Ok(c.batch("ANALYZE")?))?;
+    println!(
+        "{engine:8} bulk load {loaded} results ({builds} builds): {:.1} s in the store ({:.0} results/s), {:.1} s with generation",
+        store_time.as_secs_f64(),
+        loaded as f64 / store_time.as_secs_f64(),
+        wall.as_secs_f64()
+    );
+
+    let runtime = crate::serve::runtime()?;
+    let phases = runtime.block_on(http_phases(store.clone(), builds, args))?;
+    for mut p in phases {
+        p.print(engine);
+    }
+    drop(runtime);
+    drop(store);
+    drop(db);
+    Ok(())
+}
+
+async fn http_phases(store: Store, builds: u64, args: &ResultsArgs) -> anyhow::Result<Vec<Phase>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(AppState::new(store, ApiSettings::default()));
+    let server = tokio::spawn(launch(listener, app, async {
+        let _ = stopped.await;
+    }));
+    let duration = Duration::from_secs(args.seconds);
+    let mut phases = Vec::new();
+
+    // POST: each request a new result for a random existing build.
+    phases.push(
+        run_phase(
+            "POST /api/v2.0/results",
+            addr,
+            args.clients,
+            duration,
+            move |rng| {
+                let nvr = build_nvr(rng.below(builds));
+                let body = build_results_json(rng, &nvr, days_ago_ms(0.0))[rng.below(12) as usize]
+                    .to_string();
+                ("POST", "/api/v2.0/results".to_string(), Some(body), 201)
+            },
+        )
+        .await?,
+    );
+    let lookups: [(&str, fn(&str) -> String); 3] = [
+        ("GET /api/v2.0/results?item=X", |nvr| {
+            format!("/api/v2.0/results?item={nvr}")
+        }),
+        ("GET /api/v2.0/results?item=X&testcases=a,b", |nvr| {
+            format!("/api/v2.0/results?item={nvr}&testcases=dist.rpmlint,dist.abicheck")
+        }),
+        ("GET /api/v2.0/results/latest?item=X", |nvr| {
+            format!("/api/v2.0/results/latest?item={nvr}")
+        }),
+    ];
+    for (name, path) in lookups {
+        phases.push(
+            run_phase(name, addr, args.clients, duration, move |rng| {
+                ("GET", path(&build_nvr(rng.below(builds))), None, 200)
+            })
+            .await?,
+        );
+    }
+    let _ = stop.send(());
+    server.await.context("server task")??;
+    Ok(phases)
+}
+
+async fn run_phase(
+    name: &str,
+    addr: std::net::SocketAddr,
+    clients: usize,
+    duration: Duration,
+    make: impl Fn(&mut Rng) -> (&'static str, String, Option<String>, u16)
+    + Send
+    + Sync
+    + Copy
+    + 'static,
+) -> anyhow::Result<Phase> {
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(1000 + c as u64);
+            let mut client = http::Client::connect(addr).await?;
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let (method, path, body, expected) = make(&mut rng);
+                let t = Instant::now();
+                let (status, answer) = client
+                    .request(method, &path, body.as_deref().map(str::as_bytes))
+                    .await?;
+                latencies.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                if status != expected {
+                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                        eprintln!(
+                            "{method} {path}: {status} {}",
+                            String::from_utf8_lossy(&answer)
+                        );
+                    }
+                }
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies_us = Vec::new();
+    for t in tasks {
+        latencies_us.extend(t.await.context("client task")??);
+    }
+    let elapsed = started.elapsed();
+    let errors = errors.load(std::sync::atomic::Ordering::Relaxed);
+    if latencies_us.is_empty() {
+        bail!("{name}: no request completed");
+    }
+    Ok(Phase {
+        name: name.to_string(),
+        requests: latencies_us.len(),
+        errors,
+        elapsed,
+        latencies_us,
+    })
+}

@@ -1,0 +1,326 @@
+//! Settings, parsed once into one typed struct: built-in defaults, then the
+//! TOML file, then environment variables, then flags; each value remembers
+//! where it came from, for `almanac config show`.
+
+use almanac_api::ApiSettings;
+use almanac_model::Outcomes;
+use almanac_model::results::PageLimits;
+use almanac_store::{SqliteSync, StoreOptions};
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://almanac.db";
+pub const DEFAULT_CONFIG_FILE: &str = "almanac.toml";
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File,
+    Env,
+    Flag,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Origin::Default => "default",
+            Origin::File => "config file",
+            Origin::Env => "environment",
+            Origin::Flag => "command line",
+        })
+    }
+}
+
+/// A value and its origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> Setting<T> {
+    fn default(value: T) -> Self {
+        Setting {
+            value,
+            origin: Origin::Default,
+        }
+    }
+    fn set(&mut self, value: Option<T>, origin: Origin) {
+        if let Some(v) = value {
+            self.value = v;
+            self.origin = origin;
+        }
+    }
+}
+
+/// The configuration file's shape; unknown keys are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub public_url: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub results: ResultsFile,
+    #[serde(default)]
+    pub store: StoreFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsFile {
+    pub require_token: Option<bool>,
+    pub extra_outcomes: Option<Vec<String>>,
+    pub max_page_limit: Option<u64>,
+    pub max_results_per_request: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    pub readers: Option<usize>,
+    pub writers: Option<usize>,
+    pub sqlite_sync: Option<SqliteSync>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the binary is told, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_file: Option<PathBuf>,
+    pub bind: Setting<String>,
+    pub database_url: Setting<String>,
+    pub public_url: Setting<Option<String>>,
+    pub log_format: Setting<LogFormat>,
+    pub log_level: Setting<String>,
+    pub results_require_token: Setting<bool>,
+    pub extra_outcomes: Setting<Vec<String>>,
+    pub max_page_limit: Setting<u64>,
+    pub max_results_per_request: Setting<usize>,
+    pub max_body_bytes: Setting<usize>,
+    pub store_readers: Setting<usize>,
+    pub store_writers: Setting<usize>,
+    pub sqlite_sync: Setting<SqliteSync>,
+}
+
+/// Values given on the command line or in the environment (clap reads both
+/// and says which).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub bind: Option<(String, Origin)>,
+    pub database_url: Option<(String, Origin)>,
+    pub public_url: Option<(String, Origin)>,
+    pub log_format: Option<(LogFormat, Origin)>,
+    pub require_token: Option<(bool, Origin)>,
+}
+
+impl Settings {
+    /// Defaults, then `file` (or `almanac.toml` if present), then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Settings> {
+        let store_defaults = StoreOptions::default();
+        let mut s = Settings {
+            config_file: None,
+            bind: Setting::default(DEFAULT_BIND.to_string()),
+            database_url: Setting::default(DEFAULT_DATABASE_URL.to_string()),
+            public_url: Setting::default(None),
+            log_format: Setting::default(LogFormat::Text),
+            log_level: Setting::default("info".to_string()),
+            results_require_token: Setting::default(false),
+            extra_outcomes: Setting::default(
+                almanac_model::outcome::DEFAULT_EXTRA_OUTCOMES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            max_page_limit: Setting::default(PageLimits::default().max),
+            max_results_per_request: Setting::default(
+                ApiSettings::default().max_results_per_request,
+            ),
+            max_body_bytes: Setting::default(ApiSettings::default().max_body_bytes),
+            store_readers: Setting::default(store_defaults.readers),
+            store_writers: Setting::default(store_defaults.writers),
+            sqlite_sync: Setting::default(store_defaults.sqlite_sync),
+        };
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
+            let f: FileConfig = toml::from_str(&text)
+                .with_context(|| format!("config file {} is not valid", path.display()))?;
+            let o = Origin::File;
+            s.bind.set(f.bind, o);
+            s.database_url.set(f.database_url, o);
+            s.public_url.set(f.public_url.map(Some), o);
+            s.log_format.set(f.log_format, o);
+            s.log_level.set(f.log_level, o);
+            s.results_require_token.set(f.results.require_token, o);
+            s.extra_outcomes.set(f.results.extra_outcomes, o);
+            s.max_page_limit.set(f.results.max_page_limit, o);
+            s.max_results_per_request
+                .set(f.results.max_results_per_request, o);
+            s.max_body_bytes.set(f.results.max_body_bytes, o);
+            s.store_readers.set(f.store.readers, o);
+            s.store_writers.set(f.store.writers, o);
+            s.sqlite_sync.set(f.store.sqlite_sync, o);
+            s.config_file = Some(path);
+        }
+        if let Some((v, o)) = overrides.bind {
+            s.bind.set(Some(v), o);
+        }
+        if let Some((v, o)) = overrides.database_url {
+            s.database_url.set(Some(v), o);
+        }
+        if let Some((v, o)) = overrides.public_url {
+            s.public_url.set(Some(Some(v)), o);
+        }
+        if let Some((v, o)) = overrides.log_format {
+            s.log_format.set(Some(v), o);
+        }
+        if let Some((v, o)) = overrides.require_token {
+            s.results_require_token.set(Some(v), o);
+        }
+        if let Ok(level) = std::env::var("ALMANAC_LOG") {
+            s.log_level.set(Some(level), Origin::Env);
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.max_page_limit.value == 0 {
+            bail!("results.max_page_limit must be at least 1");
+        }
+        if self.store_readers.value == 0 {
+            bail!("store.readers must be at least 1");
+        }
+        Outcomes::with_extra(&self.extra_outcomes.value)
+            .map_err(|e| anyhow::anyhow!("results.extra_outcomes: {e}"))?;
+        Ok(())
+    }
+
+    pub fn api_settings(&self) -> ApiSettings {
+        ApiSettings {
+            outcomes: Outcomes::with_extra(&self.extra_outcomes.value).expect("validated at load"),
+            page_limits: PageLimits {
+                default: 20.min(self.max_page_limit.value),
+                max: self.max_page_limit.value,
+            },
+            results_require_token: self.results_require_token.value,
+            public_url: self.public_url.value.clone(),
+            max_body_bytes: self.max_body_bytes.value,
+            max_results_per_request: self.max_results_per_request.value,
+        }
+    }
+
+    /// `public_url` names where clients reach Almanac; otherwise the bind address.
+    pub fn store_options(&self) -> StoreOptions {
+        let base = self
+            .public_url
+            .value
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind.value));
+        StoreOptions {
+            readers: self.store_readers.value,
+            writers: self.store_writers.value,
+            sqlite_sync: self.sqlite_sync.value,
+            results_api_url: format!("{}/api/v2.0", base.trim_end_matches('/')),
+            ..StoreOptions::default()
+        }
+    }
+
+    /// Every setting, its value (secrets hidden) and its origin.
+    pub fn show(&self) -> String {
+        let mut rows: Vec<(&str, String, Origin)> = vec![
+            ("bind", self.bind.value.clone(), self.bind.origin),
+            (
+                "database_url",
+                almanac_store::db::redact_url(&self.database_url.value),
+                self.database_url.origin,
+            ),
+            (
+                "public_url",
+                self.public_url
+                    .value
+                    .clone()
+                    .unwrap_or_else(|| "(from the request's Host)".into()),
+                self.public_url.origin,
+            ),
+            (
+                "log_format",
+                format!("{:?}", self.log_format.value).to_lowercase(),
+                self.log_format.origin,
+            ),
+            (
+                "log_level",
+                self.log_level.value.clone(),
+                self.log_level.origin,
+            ),
+            (
+                "results.require_token",
+                self.results_require_token.value.to_string(),
+                self.results_require_token.origin,
+            ),
+            (
+                "results.extra_outcomes",
+                self.extra_outcomes.value.join(","),
+                self.extra_outcomes.origin,
+            ),
+            (
+                "results.max_page_limit",
+                self.max_page_limit.value.to_string(),
+                self.max_page_limit.origin,
+            ),
+            (
+                "results.max_results_per_request",
+                self.max_results_per_request.value.to_string(),
+                self.max_results_per_request.origin,
+            ),
+            (
+                "results.max_body_bytes",
+                self.max_body_bytes.value.to_string(),
+                self.max_body_bytes.origin,
+            ),
+            (
+                "store.readers",
+                self.store_readers.value.to_string(),
+                self.store_readers.origin,
+            ),
+            (
+                "store.writers",
+                self.store_writers.value.to_string(),
+                self.store_writers.origin,
+            ),
+            (
+                "store.sqlite_sync",
+                format!("{:?}", self.sqlite_sync.value).to_lowercase(),
+                self.sqlite_sync.origin,
+            ),
+        ];
+        let file = match &self.config_file {
+            Some(p) => format!("# config file: {}\n", p.display()),
+            None => "# config file: none\n".to_string(),
+        };
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let mut out = file;
+        for (name, value, origin) in rows.drain(..) {
+            out.push_str(&format!("{name:width$} = {value}    # {origin}\n"));
+        }
+        out
+    }
+}

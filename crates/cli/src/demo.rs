@@ -1,0 +1,64 @@
+//! `almanac demo`: a fresh SQLite store with sample data, served.
+
+use crate::config::Settings;
+use crate::sample::{Rng, build_nvr, build_results, days_ago_ms};
+use crate::{open_store, serve};
+use almanac_store::db::sqlite;
+use almanac_store::{Actor, Engine, tokens};
+
+pub const DEMO_DATABASE_URL: &str = "sqlite://almanac-demo.db";
+
+pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Result<()> {
+    let url = &settings.database_url.value;
+    if almanac_store::db::engine_of(url) == Some(Engine::Sqlite) {
+        let path = sqlite::path_of(url);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    let store = open_store(settings)?;
+    let mut rng = Rng::new(2026);
+    let mut total = 0;
+    let mut items = Vec::new();
+    for i in 0..builds {
+        let nvr = build_nvr(i as u64);
+        // Spread the builds over the last 30 days, oldest first.
+        let start = days_ago_ms(30.0 * (builds - i) as f64 / builds as f64);
+        let batch = build_results(&mut rng, &nvr, start);
+        total += batch.len();
+        store.submit_results_blocking(batch, Actor::anonymous("demo"))?;
+        items.push(nvr);
+    }
+    let token = store.write_blocking(|c| {
+        tokens::create_token(
+            c,
+            "demo",
+            &["releng".into()],
+            true,
+            &Actor::anonymous("demo"),
+        )
+    })?;
+    println!(
+        "Almanac demo: {total} results for {builds} builds in {}",
+        store.url_redacted()
+    );
+    if !then_serve {
+        println!("write token (user demo, superuser): {token}");
+        return Ok(());
+    }
+    let example = items.last().cloned().unwrap_or_default();
+    serve::serve(settings, store, move |addr| {
+        let base = format!("http://{addr}");
+        println!("Open:");
+        println!("  {base}/api/v2.0/results?item={example}");
+        println!("  {base}/api/v2.0/results/latest?item={example}&_distinct_on=scenario");
+        println!("  {base}/api/v2.0/results?testcases:like=dist.*&outcome=FAILED");
+        println!("  {base}/api/v2.0/testcases");
+        println!("  {base}/api/v2.0/groups");
+        println!("  {base}/healthz");
+        println!("write token (user demo, superuser): {token}");
+        println!("Stop with Ctrl-C.");
+    })
+}
