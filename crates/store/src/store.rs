@@ -74,6 +74,8 @@ struct Inner {
     idle: Mutex<Vec<Box<dyn Conn>>>,
     read_permits: Arc<Semaphore>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Tells the background threads (the SQLite checkpointer) to stop.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
     options: StoreOptions,
 }
 
@@ -83,6 +85,8 @@ impl Drop for Inner {
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
         }
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         // Closing a PostgreSQL connection blocks, which an async thread must not
         // do; the last handle may well be dropped on one (at server shutdown).
         let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
@@ -142,6 +146,17 @@ impl Store {
                 .spawn(move || writer_loop(conn, rx, open, options))
                 .map_err(|e| StoreError::Internal(format!("cannot start a writer thread: {e}")))?;
         }
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if engine == Engine::Sqlite {
+            let conn = open(false)?;
+            let stopping = stopping.clone();
+            std::thread::Builder::new()
+                .name("almanac-checkpoint".into())
+                .spawn(move || checkpoint_loop(conn, stopping))
+                .map_err(|e| {
+                    StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
+                })?;
+        }
         Ok(Store {
             inner: Arc::new(Inner {
                 engine,
@@ -150,6 +165,7 @@ impl Store {
                 idle: Mutex::new(Vec::new()),
                 read_permits: Arc::new(Semaphore::new(options.readers.max(1))),
                 jobs: Mutex::new(Some(tx)),
+                stopping,
                 options,
             }),
         })
@@ -314,6 +330,19 @@ impl Store {
         self.read(|conn| Ok(conn.query("SELECT 1", &[])?))
             .await
             .is_ok()
+    }
+}
+
+/// Copies SQLite's write-ahead log into the database file in the background
+/// (PASSIVE: never waits for, nor blocks, the writer or the readers), so
+/// commits do not pay for checkpoints and pages rewritten often are copied
+/// once. The writer's own automatic checkpoint stays as a safety net.
+fn checkpoint_loop(mut conn: Box<dyn Conn>, stopping: Arc<std::sync::atomic::AtomicBool>) {
+    while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(250));
+        if let Err(e) = conn.query("PRAGMA wal_checkpoint(PASSIVE)", &[]) {
+            tracing::debug!(error = %e, "background checkpoint");
+        }
     }
 }
 

@@ -41,6 +41,18 @@ pub struct ResultsArgs {
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Run only this phase (post, lookups); all by default.
+    #[arg(long)]
+    phase: Option<String>,
+    /// SQLite's commit durability (full: fsync at every commit).
+    #[arg(long, value_enum, default_value = "full")]
+    sqlite_sync: SyncArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SyncArg {
+    Full,
+    Normal,
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -52,8 +64,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 Engines::Both => vec![Engine::Sqlite, Engine::Postgres],
             };
             println!(
-                "# almanac bench results --engine {:?} --results {} --clients {} --seconds {}",
-                args.engine, args.results, args.clients, args.seconds
+                "# almanac bench results --engine {:?} --results {} --clients {} --seconds {} --sqlite-sync {:?}",
+                args.engine, args.results, args.clients, args.seconds, args.sqlite_sync
             );
             println!(
                 "# {} cores; client and server share them",
@@ -102,7 +114,13 @@ impl Phase {
 
 fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
     let db = TestDb::new(engine);
-    let store = db.store_with(StoreOptions::default());
+    let store = db.store_with(StoreOptions {
+        sqlite_sync: match args.sqlite_sync {
+            SyncArg::Full => almanac_store::SqliteSync::Full,
+            SyncArg::Normal => almanac_store::SqliteSync::Normal,
+        },
+        ..StoreOptions::default()
+    });
     let per_build = build_results(&mut Rng::new(1), &build_nvr(0), 0).len();
     let builds = args.results.div_ceil(per_build).max(1) as u64;
 
@@ -153,22 +171,26 @@ async fn http_phases(store: Store, builds: u64, args: &ResultsArgs) -> anyhow::R
     let duration = Duration::from_secs(args.seconds);
     let mut phases = Vec::new();
 
+    let wanted = |p: &str| args.phase.as_deref().is_none_or(|w| w == p);
     // POST: each request a new result for a random existing build.
-    phases.push(
-        run_phase(
-            "POST /api/v2.0/results",
-            addr,
-            args.clients,
-            duration,
-            move |rng| {
-                let nvr = build_nvr(rng.below(builds));
-                let body = build_results_json(rng, &nvr, days_ago_ms(0.0))[rng.below(12) as usize]
-                    .to_string();
-                ("POST", "/api/v2.0/results".to_string(), Some(body), 201)
-            },
-        )
-        .await?,
-    );
+    if wanted("post") {
+        phases.push(
+            run_phase(
+                "POST /api/v2.0/results",
+                addr,
+                args.clients,
+                duration,
+                move |rng| {
+                    let nvr = build_nvr(rng.below(builds));
+                    let body = build_results_json(rng, &nvr, days_ago_ms(0.0))
+                        [rng.below(12) as usize]
+                        .to_string();
+                    ("POST", "/api/v2.0/results".to_string(), Some(body), 201)
+                },
+            )
+            .await?,
+        );
+    }
     let lookups: [(&str, fn(&str) -> String); 3] = [
         ("GET /api/v2.0/results?item=X", |nvr| {
             format!("/api/v2.0/results?item={nvr}")
@@ -180,7 +202,7 @@ async fn http_phases(store: Store, builds: u64, args: &ResultsArgs) -> anyhow::R
             format!("/api/v2.0/results/latest?item={nvr}")
         }),
     ];
-    for (name, path) in lookups {
+    for (name, path) in lookups.into_iter().filter(|_| wanted("lookups")) {
         phases.push(
             run_phase(name, addr, args.clients, duration, move |rng| {
                 ("GET", path(&build_nvr(rng.below(builds))), None, 200)

@@ -45,6 +45,13 @@ impl SqliteConn {
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| DbError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         conn.set_prepared_statement_cache_capacity(256);
+        // Plans must not depend on bound values: otherwise SQLite recompiles a
+        // statement whenever a parameter changes (LIMIT, partial indexes...).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(classify)?;
         let sync = match sync {
             SqliteSync::Full => "FULL",
             SqliteSync::Normal => "NORMAL",
@@ -59,7 +66,9 @@ impl SqliteConn {
              PRAGMA synchronous = {sync};"
         );
         if !read_only {
-            pragmas.push_str("PRAGMA journal_mode = WAL;");
+            // A background thread checkpoints (see the store); this is the
+            // safety net should it fall behind (about 64 MiB of log).
+            pragmas.push_str("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 16384;");
         }
         conn.execute_batch(&pragmas).map_err(classify)?;
         Ok(SqliteConn {
@@ -244,7 +253,17 @@ impl Conn for SqliteConn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        self.conn.execute_batch(sql).map_err(|e| self.note(e))
+        // One statement (SAVEPOINT, COMMIT...) runs from the statement cache;
+        // only scripts (migrations) are parsed afresh.
+        let result = if sql.contains(';') {
+            self.conn.execute_batch(sql)
+        } else {
+            self.conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.raw_execute())
+                .map(|_| ())
+        };
+        result.map_err(|e| self.note(e))
     }
 
     fn begin_write(&mut self) -> Result<(), DbError> {
