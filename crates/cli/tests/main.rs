@@ -1,1 +1,6 @@
+//! End-to-end tests of the `almanac` binary: the real server on loopback,
+//! driven by the real clients its ancestors' users run.
 
+mod clients;
+mod commands;
+mod support;
