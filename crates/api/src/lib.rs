@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body;
 pub mod health;
 pub mod resultsdb;
+mod trace;
 
 use almanac_model::Outcomes;
 use almanac_model::results::PageLimits;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2.0/", axum::routing::get(resultsdb::landing))
         .nest("/api/v2.0", resultsdb::routes())
         .fallback(resultsdb::not_found)
+        .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)
 }
 

@@ -20,7 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
 }];
 
 /// Serialises migrators across processes sharing one PostgreSQL.
-const PG_MIGRATION_LOCK: i64 = 0x616c_6d61_6e61_63;
+const PG_MIGRATION_LOCK: i64 = 0x0061_6c6d_616e_6163; // "almanac"
 
 /// Applies every migration not yet applied; answers the versions applied now.
 pub fn migrate(conn: &mut dyn Conn) -> StoreResult<Vec<i64>> {

@@ -254,10 +254,13 @@ fn ensure_groups<'a>(
     inputs: impl Iterator<Item = &'a GroupInput>,
     change_list: &mut Vec<Change>,
 ) -> StoreResult<HashMap<String, i64>> {
+    // The last description and ref_url given for a uuid win.
     let mut wanted: Vec<GroupInput> = Vec::new();
+    let mut index: HashMap<Option<String>, usize> = HashMap::new();
     for g in inputs {
-        match wanted.iter_mut().find(|w| w.uuid == g.uuid) {
-            Some(w) => {
+        match index.get(&g.uuid) {
+            Some(&i) => {
+                let w = &mut wanted[i];
                 if g.description.is_some() {
                     w.description = g.description.clone();
                 }
@@ -265,7 +268,10 @@ fn ensure_groups<'a>(
                     w.ref_url = g.ref_url.clone();
                 }
             }
-            None => wanted.push(g.clone()),
+            None => {
+                index.insert(g.uuid.clone(), wanted.len());
+                wanted.push(g.clone());
+            }
         }
     }
     if wanted.is_empty() {
@@ -476,8 +482,7 @@ fn where_clause(conds: &[String]) -> String {
 /// Answers up to `limit + 1` rows so the caller knows whether a next page exists.
 pub fn list(conn: &mut dyn Conn, q: &ResultQuery) -> StoreResult<Vec<StoredResult>> {
     match list_statement(conn, q)? {
-        Some(sql) => conn
-            .query(&sql.text, &sql.params)?
+        Some(sql) => run_query(conn, q, &sql)?
             .into_iter()
             .map(read_result)
             .collect(),
@@ -485,8 +490,26 @@ pub fn list(conn: &mut dyn Conn, q: &ResultQuery) -> StoreResult<Vec<StoredResul
     }
 }
 
-/// The statement behind [`list`] (also for `EXPLAIN` in tests and
-/// diagnostics); `None` when no result can match.
+/// Whether a query is planned for its bound values: one anchored on exact
+/// data values or on groups selects few results whatever the values, and runs
+/// from a plan cached for any values; one without such an anchor (an outcome,
+/// a testcase, a pattern or a time range alone) is planned for its values.
+pub fn planned_for_values(q: &ResultQuery) -> bool {
+    let anchored = !q.groups.is_empty()
+        || q.data
+            .iter()
+            .any(|f| !f.values.is_empty() && f.likes.is_empty());
+    !anchored
+}
+
+fn run_query(conn: &mut dyn Conn, q: &ResultQuery, sql: &Sql) -> StoreResult<Vec<Row>> {
+    Ok(if planned_for_values(q) {
+        conn.query_uncached(&sql.text, &sql.params)?
+    } else {
+        conn.query(&sql.text, &sql.params)?
+    })
+}
+
 pub fn list_statement(conn: &mut dyn Conn, q: &ResultQuery) -> StoreResult<Option<Sql>> {
     let testcase_ids = resolve_testcases(conn, q)?;
     if testcase_ids.as_ref().is_some_and(Vec::is_empty) {
@@ -533,7 +556,7 @@ pub fn latest(conn: &mut dyn Conn, q: &ResultQuery) -> StoreResult<Vec<StoredRes
         partition.join(", "),
         where_clause(&conds)
     );
-    conn.query(&sql.text, &sql.params)?
+    run_query(conn, q, &sql)?
         .into_iter()
         .map(read_result)
         .collect()

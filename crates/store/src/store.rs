@@ -52,11 +52,13 @@ type Opener = Arc<dyn Fn(bool) -> Result<Box<dyn Conn>, DbError> + Send + Sync>;
 type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
 type WriteFn = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
 
+type ResultsReply = oneshot::Sender<StoreResult<Vec<StoredResult>>>;
+
 enum Job {
     Results {
         items: Vec<NewResult>,
         actor: Actor,
-        reply: oneshot::Sender<StoreResult<Vec<StoredResult>>>,
+        reply: ResultsReply,
     },
     Write(WriteFn),
 }
@@ -481,11 +483,7 @@ fn run_batch(conn: &mut dyn Conn, batch: Vec<Job>, options: &StoreOptions) {
 /// submission alone, so a bad one does not sink the others.
 fn write_results(
     conn: &mut dyn Conn,
-    jobs: Vec<(
-        Vec<NewResult>,
-        Actor,
-        oneshot::Sender<StoreResult<Vec<StoredResult>>>,
-    )>,
+    jobs: Vec<(Vec<NewResult>, Actor, ResultsReply)>,
     options: &StoreOptions,
     systemic: &mut Option<StoreError>,
 ) -> Vec<Completion> {

@@ -296,7 +296,12 @@ fn plan(store: &Store, q: &ResultQuery) -> String {
                 Engine::Sqlite => format!("EXPLAIN QUERY PLAN {}", sql.text),
                 Engine::Postgres => format!("EXPLAIN {}", sql.text),
             };
-            let rows = c.query(&explain, &sql.params)?;
+            // Explained the way the store runs it: from a cached plan, or planned for its values.
+            let rows = if results::planned_for_values(&q) {
+                c.query_uncached(&explain, &sql.params)?
+            } else {
+                c.query(&explain, &sql.params)?
+            };
             Ok(rows
                 .into_iter()
                 .map(|r| {

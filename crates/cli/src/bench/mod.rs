@@ -191,7 +191,8 @@ async fn http_phases(store: Store, builds: u64, args: &ResultsArgs) -> anyhow::R
             .await?,
         );
     }
-    let lookups: [(&str, fn(&str) -> String); 3] = [
+    type PathFor = fn(&str) -> String;
+    let lookups: [(&str, PathFor); 3] = [
         ("GET /api/v2.0/results?item=X", |nvr| {
             format!("/api/v2.0/results?item={nvr}")
         }),
@@ -243,13 +244,13 @@ async fn run_phase(
                     .request(method, &path, body.as_deref().map(str::as_bytes))
                     .await?;
                 latencies.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
-                if status != expected {
-                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
-                        eprintln!(
-                            "{method} {path}: {status} {}",
-                            String::from_utf8_lossy(&answer)
-                        );
-                    }
+                if status != expected
+                    && errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0
+                {
+                    eprintln!(
+                        "{method} {path}: {status} {}",
+                        String::from_utf8_lossy(&answer)
+                    );
                 }
             }
             anyhow::Ok(latencies)

@@ -181,6 +181,11 @@ pub trait Conn: Send {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
     /// Runs one query; answers all its rows.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+    /// Runs one query planned for its bound values (a rare outcome, a LIKE
+    /// pattern, a time range) rather than from a plan cached for any values.
+    fn query_uncached(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        self.query(sql, params)
+    }
     /// Runs statements without parameters (DDL, `SAVEPOINT`, `COMMIT`).
     fn batch(&mut self, sql: &str) -> Result<(), DbError>;
     /// Opens a write transaction (SQLite takes the write lock at once).

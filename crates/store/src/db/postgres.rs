@@ -32,9 +32,19 @@ impl PgConn {
         if config.get_application_name().is_none() {
             config.application_name("almanac");
         }
-        let client = config
+        let mut client = config
             .connect(NoTls)
             .map_err(|e| DbError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        // Almanac's cached statements are lookups whose best plan does not
+        // depend on the values (by id, by item...). In PostgreSQL's default
+        // mode they would be re-planned at every execution, which cost more
+        // than running them; queries whose plan does depend on the values go
+        // through `query_uncached`.
+        client
+            .batch_execute("SET plan_cache_mode = force_generic_plan")
+            .map_err(|e| {
+                DbError::Unavailable(format!("cannot configure the PostgreSQL session: {e}"))
+            })?;
         Ok(PgConn {
             client,
             statements: HashMap::new(),
@@ -158,6 +168,15 @@ impl Conn for PgConn {
         let rows = self
             .client
             .query(&stmt, &as_sql_params(params))
+            .map_err(|e| self.note(e))?;
+        rows.iter().map(read_row).collect()
+    }
+
+    fn query_uncached(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        // An unnamed statement: PostgreSQL plans it with the bound values.
+        let rows = self
+            .client
+            .query(sql, &as_sql_params(params))
             .map_err(|e| self.note(e))?;
         rows.iter().map(read_row).collect()
     }
