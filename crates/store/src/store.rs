@@ -192,11 +192,15 @@ impl Store {
         migrate::migrate(conn.as_mut())
     }
 
-    fn take_reader(&self) -> StoreResult<Box<dyn Conn>> {
+    /// A pooled reader, or a fresh one; says which.
+    fn take_reader(&self) -> StoreResult<(Box<dyn Conn>, bool)> {
         let idle = self.inner.idle.lock().expect("reader pool lock").pop();
         match idle {
-            Some(c) => Ok(c),
-            None => Ok((self.inner.open)(self.inner.engine == Engine::Sqlite)?),
+            Some(c) => Ok((c, true)),
+            None => Ok((
+                (self.inner.open)(self.inner.engine == Engine::Sqlite)?,
+                false,
+            )),
         }
     }
 
@@ -210,7 +214,7 @@ impl Store {
     pub async fn read<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
-        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+        F: Fn(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
     {
         let permit = self
             .inner
@@ -229,12 +233,18 @@ impl Store {
     }
 
     /// [`Store::read`] for code that is not async (the CLI, benchmarks).
-    pub fn read_blocking<R>(
-        &self,
-        f: impl FnOnce(&mut dyn Conn) -> StoreResult<R>,
-    ) -> StoreResult<R> {
-        let mut conn = self.take_reader()?;
-        let result = f(conn.as_mut());
+    ///
+    /// A pooled connection may have died while idle (the database restarted):
+    /// a read that fails because of that runs once more on a fresh connection,
+    /// which reads may, as they change nothing.
+    pub fn read_blocking<R>(&self, f: impl Fn(&mut dyn Conn) -> StoreResult<R>) -> StoreResult<R> {
+        let (mut conn, pooled) = self.take_reader()?;
+        let mut result = f(conn.as_mut());
+        if pooled && conn.is_broken() && matches!(result, Err(StoreError::Unavailable(_))) {
+            tracing::info!("a pooled connection was lost; reading again on a fresh one");
+            conn = (self.inner.open)(self.inner.engine == Engine::Sqlite)?;
+            result = f(conn.as_mut());
+        }
         self.return_reader(conn);
         result
     }
@@ -382,7 +392,7 @@ fn writer_loop(
                 }
             }
         }
-        run_batch(conn.as_mut(), batch, &options);
+        run_batch(&mut conn, &open, batch, &options);
     }
 }
 
@@ -410,8 +420,23 @@ fn fail_all(batch: Vec<Job>, error: StoreError) {
 }
 
 /// Runs one batch of jobs in one transaction.
-fn run_batch(conn: &mut dyn Conn, batch: Vec<Job>, options: &StoreOptions) {
-    let mut begun = conn.begin_write();
+fn run_batch(
+    conn_slot: &mut Box<dyn Conn>,
+    open: &Opener,
+    batch: Vec<Job>,
+    options: &StoreOptions,
+) {
+    let mut begun = conn_slot.begin_write();
+    // A connection lost while idle (the database restarted): nothing has run
+    // yet, so beginning again on a fresh connection is safe.
+    if matches!(begun, Err(DbError::Unavailable(_))) && conn_slot.is_broken() {
+        if let Ok(fresh) = open(false) {
+            tracing::info!("the writer's connection was lost; continuing on a fresh one");
+            *conn_slot = fresh;
+            begun = conn_slot.begin_write();
+        }
+    }
+    let conn = conn_slot.as_mut();
     for attempt in 1..=3 {
         match &begun {
             Err(DbError::Busy(_)) if attempt < 3 => {

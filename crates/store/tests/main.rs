@@ -4,7 +4,7 @@ use almanac_model::results::{
     GroupInput, GroupQuery, NewResult, PageLimits, ResultQuery, TestcaseInput, TestcaseName,
 };
 use almanac_model::{Outcomes, Timestamp};
-use almanac_store::db::Value;
+use almanac_store::db::{Conn, Value};
 use almanac_store::{
     Actor, Engine, Store, StoreError, both_engines, changes, migrate, outbox, results, tokens,
 };
@@ -348,3 +348,44 @@ both_engines!(fn lookups_by_item_testcase_and_outcome_use_indexes(db) {
     assert!(by_outcome.contains("results_outcome"), "outcome lookup must use its index:\n{by_outcome}");
     assert!(by_testcase_only.contains("results_testcase"), "testcase lookup must use its index:\n{by_testcase_only}");
 });
+
+#[test]
+fn reads_and_writes_survive_their_connections_being_cut() {
+    let db = almanac_store::testing::TestDb::postgres();
+    let store = db.store();
+    submit(
+        &store,
+        vec![result(json!({"testcase": "t", "outcome": "PASSED"}))],
+    );
+    assert_eq!(
+        list(&store, query(&[])).len(),
+        1,
+        "the pool now holds a connection"
+    );
+    // Cut every session of this database but ours, as a server restart does.
+    let url = db.url.clone();
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let mut admin =
+        almanac_store::db::postgres::PgConn::connect(&almanac_store::testing::admin_url()).unwrap();
+    admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[name.into()],
+        )
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        list(&store, query(&[])).len(),
+        1,
+        "the read is answered on a fresh connection"
+    );
+    // Writes begin again on a fresh connection too (nothing had run): every
+    // writer thread's connection was cut, and each write still succeeds.
+    for _ in 0..4 {
+        submit(
+            &store,
+            vec![result(json!({"testcase": "t", "outcome": "PASSED"}))],
+        );
+    }
+    assert_eq!(list(&store, query(&[])).len(), 5);
+}
