@@ -429,12 +429,13 @@ fn run_batch(
     let mut begun = conn_slot.begin_write();
     // A connection lost while idle (the database restarted): nothing has run
     // yet, so beginning again on a fresh connection is safe.
-    if matches!(begun, Err(DbError::Unavailable(_))) && conn_slot.is_broken() {
-        if let Ok(fresh) = open(false) {
-            tracing::info!("the writer's connection was lost; continuing on a fresh one");
-            *conn_slot = fresh;
-            begun = conn_slot.begin_write();
-        }
+    if matches!(begun, Err(DbError::Unavailable(_)))
+        && conn_slot.is_broken()
+        && let Ok(fresh) = open(false)
+    {
+        tracing::info!("the writer's connection was lost; continuing on a fresh one");
+        *conn_slot = fresh;
+        begun = conn_slot.begin_write();
     }
     let conn = conn_slot.as_mut();
     for attempt in 1..=3 {
