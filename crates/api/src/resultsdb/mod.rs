@@ -68,9 +68,21 @@ pub(crate) fn api_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("{}/api/v2.0", state.base_url(headers))
 }
 
+/// Reads a write's JSON body and checks its credentials; answers the body and
+/// who writes, for the changeset.
+pub(crate) async fn write_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<(serde_json::Value, almanac_store::Actor), RdbError> {
+    let body = crate::body::read_json(body, state.settings.max_body_bytes).await?;
+    let caller = authorize_write(state, headers, &body).await?;
+    Ok((body, caller.actor("http")))
+}
+
 /// Checks a write's credentials: a bad token is always refused; no token is
 /// refused only when the deployment requires one for ResultsDB writes.
-pub(crate) async fn authorize_write(
+async fn authorize_write(
     state: &AppState,
     headers: &HeaderMap,
     body: &serde_json::Value,

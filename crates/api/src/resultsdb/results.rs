@@ -1,9 +1,8 @@
 //! `/results`, `/results/latest`, `/results/<id>`.
 
 use super::page::page;
-use super::{RdbError, api_url, authorize_write, query_pairs};
+use super::{RdbError, api_url, query_pairs, write_request};
 use crate::AppState;
-use crate::body::read_json;
 use almanac_model::results::{NewResult, ResultQuery, StoredResult};
 use almanac_store::results as store;
 use axum::Json;
@@ -81,8 +80,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RdbError> {
-    let body = read_json(body, state.settings.max_body_bytes).await?;
-    let caller = authorize_write(&state, &headers, &body).await?;
+    let (body, actor) = write_request(&state, &headers, body).await?;
     let outcomes = &state.settings.outcomes;
     let (items, single) = match &body {
         Value::Array(list) => {
@@ -105,10 +103,7 @@ pub async fn create(
         }
         other => (vec![NewResult::from_json(other, outcomes)?], true),
     };
-    let stored: Vec<StoredResult> = state
-        .store
-        .submit_results(items, caller.actor("http"))
-        .await?;
+    let stored: Vec<StoredResult> = state.store.submit_results(items, actor).await?;
     let api = api_url(&state, &headers);
     let response = if single {
         Json(serde_json::to_value(stored[0].to_json(&api)).unwrap_or_default())

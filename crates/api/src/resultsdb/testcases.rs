@@ -3,9 +3,8 @@
 
 use super::page::page;
 use super::results::{page_of, parse_query};
-use super::{RdbError, api_url, authorize_write, query_pairs};
+use super::{RdbError, api_url, query_pairs, write_request};
 use crate::AppState;
-use crate::body::read_json;
 use almanac_model::results::{NameFilter, TestcaseInput, TestcaseQuery};
 use almanac_store::results as store;
 use axum::Json;
@@ -69,10 +68,8 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RdbError> {
-    let body = read_json(body, state.settings.max_body_bytes).await?;
-    let caller = authorize_write(&state, &headers, &body).await?;
+    let (body, actor) = write_request(&state, &headers, body).await?;
     let input = TestcaseInput::from_json(&body, "body")?;
-    let actor = caller.actor("http");
     let tc = state
         .store
         .write(move |c| store::upsert_testcase(c, &input, &actor))
