@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod outcome;
+pub mod product;
 pub mod results;
 pub mod text;
 pub mod time;

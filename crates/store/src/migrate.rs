@@ -12,12 +12,20 @@ pub struct Migration {
     postgres: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "product model",
+        sqlite: include_str!("../migrations/sqlite/0002_product_model.sql"),
+        postgres: include_str!("../migrations/postgres/0002_product_model.sql"),
+    },
+];
 
 /// Serialises migrators across processes sharing one PostgreSQL.
 const PG_MIGRATION_LOCK: i64 = 0x0061_6c6d_616e_6163; // "almanac"

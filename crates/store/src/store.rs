@@ -259,17 +259,21 @@ impl Store {
             .map_err(|_| StoreError::Internal("the writer has stopped".into()))
     }
 
-    fn queue_write<R, F>(&self, f: F) -> StoreResult<oneshot::Receiver<StoreResult<R>>>
+    fn queue_write<R, E, F>(&self, f: F) -> Result<oneshot::Receiver<Result<R, E>>, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R, E> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: WriteFn = Box::new(move |conn| {
             let outcome = f(conn);
             let failed = outcome.is_err();
             let done: Completion = Box::new(move |commit| {
-                let _ = tx.send(commit.and(outcome));
+                let _ = tx.send(match commit {
+                    Ok(()) => outcome,
+                    Err(e) => Err(E::from(e)),
+                });
             });
             (failed, done)
         });
@@ -278,26 +282,30 @@ impl Store {
     }
 
     /// Runs `f` in a write transaction (shared with other queued writes, in a
-    /// savepoint of its own); answers once the transaction has committed.
-    pub async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    /// savepoint of its own, rolled back if `f` fails); answers once the
+    /// transaction has committed. `f` may fail with the caller's own error
+    /// type (an API's refusal), which reaches the caller unchanged.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
-        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R, E> + Send + 'static,
     {
         self.queue_write(f)?
             .await
-            .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
+            .map_err(|_| E::from(StoreError::Internal("the writer dropped a write".into())))?
     }
 
     /// [`Store::write`] for code that is not async.
-    pub fn write_blocking<R, F>(&self, f: F) -> StoreResult<R>
+    pub fn write_blocking<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
-        F: FnOnce(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<R, E> + Send + 'static,
     {
         self.queue_write(f)?
             .blocking_recv()
-            .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
+            .map_err(|_| E::from(StoreError::Internal("the writer dropped a write".into())))?
     }
 
     fn queue_results(

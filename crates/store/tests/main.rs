@@ -69,7 +69,9 @@ fn seed(store: &Store) {
 
 both_engines!(fn migrations_apply_from_empty_and_only_once(db) {
     let store = Store::open(&db.url, Default::default()).unwrap();
-    assert_eq!(store.migrate().unwrap(), vec![migrate::latest_version()]);
+    let all: Vec<i64> = migrate::MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(store.migrate().unwrap(), all, "every migration, in order");
+    assert_eq!(all.last(), Some(&migrate::latest_version()));
     assert_eq!(store.migrate().unwrap(), Vec::<i64>::new(), "a second run applies nothing");
 });
 
@@ -222,7 +224,7 @@ both_engines!(fn a_failing_write_is_rolled_back_alone(db) {
             c.execute("INSERT INTO testcases (name) VALUES ($1)", &["half-written".into()])?;
             Err::<(), _>(StoreError::Internal("refused on purpose".into()))
         });
-        let also_good = store.write(|c| Ok(c.execute("INSERT INTO testcases (name) VALUES ($1)", &["also-kept".into()])?));
+        let also_good = store.write(|c| Ok::<_, StoreError>(c.execute("INSERT INTO testcases (name) VALUES ($1)", &["also-kept".into()])?));
         let (good, bad, also_good) = tokio::join!(good, bad, also_good);
         assert!(good.is_ok());
         assert_eq!(bad.unwrap_err(), StoreError::Internal("refused on purpose".into()));
@@ -335,7 +337,7 @@ both_engines!(fn lookups_by_item_testcase_and_outcome_use_indexes(db) {
             .collect();
         submit(&store, batch);
     }
-    store.write_blocking(|c| Ok(c.batch("ANALYZE")?)).unwrap();
+    store.write_blocking(|c| Ok::<_, StoreError>(c.batch("ANALYZE")?)).unwrap();
     let by_item = plan(&store, &query(&[("item", "pkg7-1.0-1.fc40")]));
     let by_testcase = plan(&store, &query(&[("item", "pkg7-1.0-1.fc40"), ("testcases", "tc.7,tc.8")]));
     let by_outcome = plan(&store, &query(&[("outcome", "FAILED")]));

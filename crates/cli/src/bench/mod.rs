@@ -9,7 +9,7 @@ mod http;
 use crate::sample::{Rng, build_nvr, build_results, build_results_json, days_ago_ms};
 use almanac_api::{ApiSettings, AppState, launch, router};
 use almanac_store::testing::TestDb;
-use almanac_store::{Actor, Engine, Store, StoreOptions};
+use almanac_store::{Actor, Engine, Store, StoreError, StoreOptions};
 use anyhow::{Context, bail};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -146,7 +146,7 @@ fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
     // may be switched off on a test server). VACUUM cannot run in a
     // transaction, so not on the write path.
     match engine {
-        Engine::Sqlite => store.write_blocking(|c| Ok(c.batch("ANALYZE")?))?,
+        Engine::Sqlite => store.write_blocking(|c| Ok::<_, StoreError>(c.batch("ANALYZE")?))?,
         Engine::Postgres => store.read_blocking(|c| Ok(c.batch("VACUUM ANALYZE")?))?,
     }
     println!(
