@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod body;
 pub mod health;
+pub mod pdc;
 pub mod resultsdb;
 mod trace;
 
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2.0", axum::routing::get(resultsdb::landing))
         .route("/api/v2.0/", axum::routing::get(resultsdb::landing))
         .nest("/api/v2.0", resultsdb::routes())
+        .merge(pdc::routes())
         .fallback(resultsdb::not_found)
         .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)

@@ -60,6 +60,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Per-group write permissions on PDC resources.
+    #[command(subcommand)]
+    Permission(PermissionCommand),
     /// Configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -89,6 +92,16 @@ enum TokenCommand {
         /// Give the user every permission.
         #[arg(long)]
         superuser: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PermissionCommand {
+    /// Let GROUP do ACTION (create, update, delete) on RESOURCE (a PDC prefix such as `products`).
+    Grant {
+        group: String,
+        resource: String,
+        action: String,
     },
 }
 
@@ -215,6 +228,24 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
                 tokens::create_token(c, &user, &groups, superuser, &Actor::anonymous("cli"))
             })?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Permission(PermissionCommand::Grant {
+            group,
+            resource,
+            action,
+        }) => {
+            if !almanac_store::permissions::ACTIONS.contains(&action.as_str()) {
+                anyhow::bail!(
+                    "action '{action}' is not one of {}",
+                    almanac_store::permissions::ACTIONS.join(", ")
+                );
+            }
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            let (g, r, a) = (group.clone(), resource.clone(), action.clone());
+            store.write_blocking(move |c| almanac_store::permissions::grant(c, &g, &r, &a))?;
+            println!("group {group} may {action} {resource}");
             Ok(())
         }
         Command::Bench(cmd) => bench::run(cmd),

@@ -21,3 +21,45 @@ both_engines!(fn resultsdb_api_and_conventions_work_unchanged(db) {
     let passed: u32 = summary.split_whitespace().next().unwrap().parse().unwrap();
     assert!(passed >= 65, "the client test ran only {passed} checks");
 });
+
+/// Runs `almanac` with `args` on `db`; answers the last line it printed.
+fn almanac_line(db: &str, args: &[&str]) -> String {
+    let out = crate::support::almanac()
+        .args(args)
+        .args(["--database-url", db])
+        .output()
+        .expect("run almanac");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+both_engines!(fn pdc_client_and_cli_work_unchanged(db) {
+    let admin = almanac_line(&db.url, &["token", "create", "admin", "--superuser"]);
+    let limited = almanac_line(&db.url, &["token", "create", "limited"]);
+    let producer = almanac_line(&db.url, &["token", "create", "producer", "--group", "producers"]);
+    almanac_line(&db.url, &["permission", "grant", "producers", "products", "create"]);
+    let server = Server::start(&db.url, &[]);
+    let out = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/pdc_clients.py"))
+        .env("ALMANAC_URL", &server.url)
+        .env("PDC_TOKEN", admin)
+        .env("PDC_LIMITED_TOKEN", limited)
+        .env("PDC_PRODUCTS_TOKEN", producer)
+        .output()
+        .expect("run the pdc-client test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the pdc-client test failed:\n{stdout}\n{stderr}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    let passed: u32 = summary.split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
+    assert!(summary.ends_with("passed, 0 failed") && passed >= 70, "unexpected summary: {summary}");
+});

@@ -89,6 +89,16 @@ impl Timestamp {
         self.to_string()
     }
 
+    /// ISO 8601 in UTC with milliseconds and `Z`, as Django REST framework
+    /// writes times (`2015-02-03T05:50:49.387Z`).
+    pub fn to_iso_z(self) -> String {
+        let (y, mo, d, h, mi, s, us) = self.to_civil();
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+            us / 1000
+        )
+    }
+
     /// Parses ISO 8601 as people and tools write it: a date, optionally `T` or a
     /// space and a time with optional seconds and fraction, optionally `Z` or an
     /// offset (`+02:00`, `+0200`, `+02`). A date alone means its midnight.

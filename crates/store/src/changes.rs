@@ -123,3 +123,133 @@ pub fn history(
         })
         .collect()
 }
+
+/// What `changesets/` can be filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct ChangesetFilter {
+    pub ids: Vec<i64>,
+    pub authors: Vec<String>,
+    /// Target classes (`product`, `release`...).
+    pub resources: Vec<String>,
+    /// Target ids, within `resources`: one object's history.
+    pub resource_ids: Vec<i64>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Comments containing any of these.
+    pub comments: Vec<String>,
+}
+
+/// A changeset with its changes, values as the JSON text they were saved as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changeset {
+    pub id: i64,
+    pub author: Option<String>,
+    pub comment: Option<String>,
+    pub source: String,
+    pub committed_on: Timestamp,
+    pub changes: Vec<ChangeRow>,
+}
+
+/// One change of a changeset; values are the JSON text they were saved as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRow {
+    pub target_class: String,
+    pub target_id: i64,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// A page of changesets, newest first unless `ordering` says otherwise.
+pub fn list_changesets(
+    conn: &mut dyn Conn,
+    f: &ChangesetFilter,
+    ordering: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<Changeset>)> {
+    use crate::listing::{Listing, order_by};
+    let mut l = Listing::new("changesets cs");
+    l.any_of("cs.author", &f.authors)
+        .contains_ci("cs.comment", &f.comments);
+    if !f.ids.is_empty() {
+        let p = l.sql.bind(f.ids.clone());
+        l.condition(format!("cs.id = ANY({p})"));
+    }
+    if !f.resources.is_empty() || !f.resource_ids.is_empty() {
+        let mut inner = Vec::new();
+        if !f.resources.is_empty() {
+            inner.push(format!(
+                "c.target_class = ANY({})",
+                l.sql.bind(f.resources.clone())
+            ));
+        }
+        if !f.resource_ids.is_empty() {
+            inner.push(format!(
+                "c.target_id = ANY({})",
+                l.sql.bind(f.resource_ids.clone())
+            ));
+        }
+        let cond = format!(
+            "cs.id IN (SELECT c.changeset_id FROM changes c WHERE {})",
+            inner.join(" AND ")
+        );
+        l.condition(cond);
+    }
+    if let Some(t) = f.since {
+        let p = l.sql.bind(t.micros());
+        l.condition(format!("cs.committed_on >= {p}"));
+    }
+    if let Some(t) = f.until {
+        let p = l.sql.bind(t.micros());
+        l.condition(format!("cs.committed_on <= {p}"));
+    }
+    let keys = if ordering.is_empty() {
+        vec!["-committed_on".to_string()]
+    } else {
+        ordering.to_vec()
+    };
+    let order = order_by(
+        &keys,
+        &[
+            ("id", "cs.id"),
+            ("committed_on", "cs.committed_on"),
+            ("author", "cs.author"),
+        ],
+        "cs.id DESC",
+    );
+    let (count, rows) = l.run(
+        conn,
+        "cs.id, cs.author, cs.comment, cs.source, cs.committed_on",
+        &order,
+        page,
+    )?;
+    let mut sets = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(Changeset {
+                id: r.int(0)?,
+                author: r.opt_text(1)?,
+                comment: r.opt_text(2)?,
+                source: r.text(3)?,
+                committed_on: Timestamp(r.int(4)?),
+                changes: Vec::new(),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let ids: Vec<i64> = sets.iter().map(|s| s.id).collect();
+    let mut by_set: std::collections::HashMap<i64, Vec<ChangeRow>> = Default::default();
+    for mut r in conn.query(
+        "SELECT changeset_id, target_class, target_id, old_value, new_value FROM changes WHERE changeset_id = ANY($1) ORDER BY id",
+        &[crate::db::Value::IntList(ids)],
+    )? {
+        by_set.entry(r.int(0)?).or_default().push(ChangeRow {
+            target_class: r.text(1)?,
+            target_id: r.int(2)?,
+            old_value: r.opt_text(3)?,
+            new_value: r.opt_text(4)?,
+        });
+    }
+    for s in &mut sets {
+        s.changes = by_set.remove(&s.id).unwrap_or_default();
+    }
+    Ok((count, sets))
+}

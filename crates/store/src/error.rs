@@ -8,6 +8,10 @@ pub enum StoreError {
     /// The input breaks a domain rule; the message is for the client.
     #[error("{0}")]
     Invalid(#[from] ModelError),
+    /// The write breaks a uniqueness rule the caller did not check first
+    /// (two writers raced): the message names what clashed.
+    #[error("{0}")]
+    Conflict(String),
     /// The database cannot be reached, is busy past retrying, or refuses writes
     /// (read-only, full): the client may try again later.
     #[error("{0}")]
@@ -24,6 +28,7 @@ impl From<DbError> for StoreError {
             | DbError::Busy(_)
             | DbError::ReadOnly(_)
             | DbError::Full(_) => StoreError::Unavailable(e),
+            DbError::Unique(m) => StoreError::Conflict(format!("already exists: {m}")),
             other => StoreError::Internal(other.to_string()),
         }
     }

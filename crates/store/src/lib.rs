@@ -13,8 +13,11 @@
 pub mod changes;
 pub mod db;
 pub mod error;
+pub mod listing;
 pub mod migrate;
 pub mod outbox;
+pub mod permissions;
+pub mod products;
 pub mod results;
 mod store;
 pub mod testing;

@@ -37,6 +37,7 @@ impl From<StoreError> for RdbError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(m) => RdbError::BadRequest(m.message),
+            StoreError::Conflict(m) => RdbError::BadRequest(m),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 RdbError::Unavailable

@@ -1,0 +1,62 @@
+//! PDC's REST API under `/rest_api/v1/`, as `pdc-client`, the `pdc` CLI and
+//! pdc-updater use it: paths, lookups, fields, filters, pagination
+//! (`count`/`next`/`previous`/`results`, `page_size=-1`), strict parameters
+//! and bodies, bulk operations, changesets and errors with PDC's texts.
+//!
+//! Beyond PDC: ordering always in SQL, no stale reads after a write, 500
+//! (not 503) for internal errors, and a changeset filter by resource id.
+
+mod auth;
+pub mod error;
+mod handlers;
+pub mod query;
+pub mod resource;
+mod resources;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use handlers::API_ROOT;
+use resource::Resource;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Every PDC resource Almanac serves.
+fn resources() -> Vec<Arc<dyn Resource>> {
+    vec![
+        Arc::new(resources::products::Products),
+        Arc::new(resources::products::ProductVersions),
+        Arc::new(resources::changesets::Changesets),
+    ]
+}
+
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new()
+        .route(&format!("{API_ROOT}/"), get(root))
+        .merge(auth::routes());
+    for res in resources() {
+        router = handlers::mount(router, res);
+    }
+    router
+}
+
+/// `GET /rest_api/v1/`: every resource and its list URL.
+async fn root(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<Value> {
+    let base = state.base_url(&headers);
+    let mut map = Map::new();
+    for res in resources() {
+        map.insert(
+            res.prefix().to_string(),
+            Value::String(format!("{base}{API_ROOT}/{}/", res.prefix())),
+        );
+    }
+    for prefix in ["auth/current-user", "auth/token"] {
+        map.insert(
+            prefix.to_string(),
+            Value::String(format!("{base}{API_ROOT}/{prefix}/")),
+        );
+    }
+    axum::Json(Value::Object(map))
+}
