@@ -124,6 +124,83 @@ check(rename["name"] == "Fedora Linux" and json.loads(history[0]["changes"][0]["
 check(admin.changesets[str(history[0]["id"])]._()["id"] == history[0]["id"], "changeset by id")
 check(admin.changesets._(author="producer")["count"] == 1, "filter by author")
 
+# Reference data, seeded as PDC seeds it.
+types = admin["release-types"]._(page_size=-1)
+check([t["short"] for t in types] == ["ga", "updates", "eus", "aus", "els", "fast"], f"release types: {types}")
+check(admin["release-types"]._(name="update")["results"][0]["short"] == "updates", "release-types name contains")
+arches = [a["name"] for a in admin.arches._(page_size=-1)]
+check(len(arches) == 48 and "x86_64" in arches and "aarch64" in arches and "armhfp" not in arches, f"{len(arches)} arches")
+check(admin.arches._({"name": "riscv64"}) == {"name": "riscv64"}, "a new arch")
+refused(lambda: admin.arches._({"name": "riscv64"}), 400, {"name": ["This field must be unique."]})
+
+# Sigkeys and base products.
+key = admin.sigkeys._({"key_id": "A15B79CC", "name": "fedora-40", "description": "Fedora 40"})
+check(key == {"key_id": "a15b79cc", "name": "fedora-40", "description": "Fedora 40"}, f"sigkey: {key}")
+refused(lambda: admin.sigkeys._({"key_id": "xyz"}), 400)
+check(admin.sigkeys["a15b79cc"]._("PATCH", {"description": "F40"})["description"] == "F40", "PATCH sigkey")
+bp = admin["base-products"]._({"short": "rhel", "version": "9", "name": "RHEL", "release_type": "ga"})
+check(bp == {"base_product_id": "rhel-9", "short": "rhel", "version": "9", "name": "RHEL", "release_type": "ga"}, f"base product: {bp}")
+refused(lambda: admin["base-products"]._({"short": "rhel", "version": "9", "name": "Other", "release_type": "ga"}), 400,
+        {"detail": ["The fields short, version, release_type must make a unique set."]})
+refused(lambda: admin["base-products"]._({"short": "x", "version": "1", "name": "X", "release_type": "nope"}), 400,
+        {"release_type": ["'nope' is not allowed value. Use one of 'ga', 'updates', 'eus', 'aus', 'els', 'fast'."]})
+
+# Releases: derived release_id, bindings, filters, PDC's order, PATCH vs PUT.
+r = admin.releases._({"short": "fedora", "version": "40", "name": "Fedora", "release_type": "ga",
+                      "product_version": "fedora-40", "sigkey": "a15b79cc",
+                      "bugzilla": {"product": "Fedora"}, "dist_git": {"branch": "f40"}})
+check(r == {"release_id": "fedora-40", "short": "fedora", "version": "40", "name": "Fedora", "base_product": None,
+            "active": True, "product_version": "fedora-40", "release_type": "ga", "compose_set": [], "integrated_with": None,
+            "sigkey": "a15b79cc", "allow_buildroot_push": False, "allowed_debuginfo_services": [], "allowed_push_targets": [],
+            "bugzilla": {"product": "Fedora"}, "dist_git": {"branch": "f40"}}, f"release: {r}")
+admin.releases._([
+    {"short": "fedora", "version": "40", "name": "Fedora Updates", "release_type": "updates", "product_version": "fedora-40",
+     "dist_git": {"branch": "f40"}},
+    {"short": "fedora", "version": "9", "name": "Fedora", "release_type": "ga", "active": False},
+    {"short": "fedora", "version": "41", "name": "Fedora", "release_type": "ga", "product_version": "fedora-41",
+     "allowed_debuginfo_services": ["ftp"]},
+    {"short": "sat", "version": "6.0", "name": "Satellite", "release_type": "ga", "base_product": "rhel-9"},
+])
+check(admin.releases["fedora-40-updates"]._()["release_type"] == "updates", "release_id with the type")
+check(admin.releases["sat-6.0@rhel-9"]._()["base_product"] == "rhel-9", "release_id with the base product")
+ids = [x["release_id"] for x in admin.releases._(page_size=-1)]
+check(ids == ["fedora-9", "fedora-40", "fedora-40-updates", "fedora-41", "sat-6.0@rhel-9"], f"PDC's order (short, numeric version): {ids}")
+check([x["release_id"] for x in admin.releases._(active=True, short="fedora", page_size=-1)] == ["fedora-40", "fedora-40-updates", "fedora-41"], "active")
+check(admin.releases._(release_type="updates")["count"] == 1, "release_type filter")
+check(admin.releases._(product_version="fedora-40")["count"] == 2, "product_version filter")
+check(admin.releases._(has_base_product="True")["count"] == 1, "has_base_product")
+check(admin.releases._(dist_git_branch="null")["count"] == 3, "null dist_git_branch")
+check(admin.releases._(bugzilla_product="Fedora")["count"] == 1, "bugzilla_product")
+check(admin.releases._(allowed_debuginfo_services="ftp")["count"] == 1, "allowed_debuginfo_services")
+check(admin.products.fedora._()["active"] is True, "a product with an active release is active")
+check(admin["product-versions"]["fedora-40"]._()["releases"] == ["fedora-40", "fedora-40-updates"], "a version lists its releases")
+refused(lambda: admin.releases._({"short": "fedora", "version": "40", "name": "Again", "release_type": "ga"}), 400,
+        {"detail": ["The fields short, version, release_type, base_product must make a unique set."]})
+refused(lambda: admin.releases._({"short": "fedora", "version": "42", "name": "F", "release_type": "ga", "product_version": "nope"}), 400,
+        {"product_version": ["Object with product_version_id=nope does not exist."]})
+patched = admin.releases["fedora-40"]._("PATCH", {"active": False})
+check(patched["active"] is False and patched["dist_git"] == {"branch": "f40"}, "PATCH keeps the bindings")
+put = admin.releases["fedora-40"]._("PUT", {"short": "fedora", "version": "40", "name": "Fedora", "release_type": "ga"})
+check(put["dist_git"] is None and put["bugzilla"] is None and put["product_version"] is None and put["active"] is True,
+      f"PUT erases what it does not name: {put}")
+
+# Release variants: lookup release/uid, arches added and removed.
+v = admin["release-variants"]._({"release": "fedora-41", "id": "Server", "uid": "Server", "name": "Server", "type": "variant",
+                                 "arches": ["x86_64", "aarch64"]})
+check(v == {"release": "fedora-41", "id": "Server", "uid": "Server", "name": "Server", "type": "variant",
+            "arches": ["aarch64", "x86_64"], "variant_version": None, "variant_release": None, "allowed_push_targets": []}, f"variant: {v}")
+admin["release-variants"]._({"release": "fedora-41", "id": "Everything", "uid": "Everything", "name": "Everything",
+                             "type": "variant", "arches": ["x86_64"]})
+check(admin["release-variants"]["fedora-41"]["Server"]._()["name"] == "Server", "retrieve release/uid")
+grown = admin["release-variants"]["fedora-41"]["Server"]._("PATCH", {"add_arches": ["ppc64le", "s390x"], "remove_arches": ["aarch64"]})
+check(grown["arches"] == ["ppc64le", "s390x", "x86_64"], f"add_arches/remove_arches: {grown['arches']}")
+refused(lambda: admin["release-variants"]._({"release": "fedora-41", "id": "X", "uid": "X", "name": "X", "type": "variant",
+                                            "arches": ["vax"]}), 400)
+check([x["uid"] for x in admin["release-variants"]._(release="fedora-41", ordering="release,variant_uid", page_size=-1)]
+      == ["Everything", "Server"], "variants ordered by uid")
+admin["release-variants"]["fedora-41"]["Everything"]._("DELETE", {})
+refused(lambda: admin["release-variants"]["fedora-41"]["Everything"]._(), 404)
+
 # The pdc CLI, configured the way deployments configure it.
 with tempfile.TemporaryDirectory() as home:
     os.makedirs(os.path.join(home, ".config", "pdc"))
@@ -147,5 +224,20 @@ with tempfile.TemporaryDirectory() as home:
     check(admin.products.rocky._()["name"] == "Rocky Linux", "pdc product update")
     versions = json.loads(cli("--json", "product-version", "list", "--all"))
     check(len(versions) == 4, f"pdc product-version list: {versions}")
+    made = json.loads(cli("--json", "release", "create", "--short", "rocky", "--version", "9", "--release-type", "ga",
+                          "--name", "Rocky Linux", "--dist-git-branch", "r9", "--bugzilla-product", "Rocky"))
+    check(made["release_id"] == "rocky-9" and made["dist_git"] == {"branch": "r9"}, f"pdc release create: {made}")
+    info = json.loads(cli("--json", "release", "info", "fedora-41"))
+    check(info["release_id"] == "fedora-41" and [x["uid"] for x in info["variants"]] == ["Server"], f"pdc release info: {info}")
+    active = json.loads(cli("--json", "release", "list"))
+    check(sorted(x["release_id"] for x in active) == ["fedora-40", "fedora-40-updates", "fedora-41", "rocky-9", "sat-6.0@rhel-9"],
+          f"pdc release list: {active}")
+    cli("release", "update", "rocky-9", "--deactivate")
+    check(admin.releases["rocky-9"]._()["active"] is False, "pdc release update --deactivate")
+    variants = json.loads(cli("--json", "release-variant", "list"))
+    check(len(variants) == 1, f"pdc release-variant list: {variants}")
+    cli("release-variant", "create", "--release", "rocky-9", "--uid", "BaseOS", "--id", "BaseOS", "--name", "BaseOS",
+        "--type", "variant", "--arch", "x86_64", "--arch", "aarch64")
+    check(admin["release-variants"]["rocky-9"]["BaseOS"]._()["arches"] == ["aarch64", "x86_64"], "pdc release-variant create")
 
 print(f"{passed} passed, 0 failed")

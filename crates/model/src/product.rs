@@ -72,17 +72,18 @@ pub fn product_version_id(short: &str, version: &str) -> String {
     format!("{short}-{version}")
 }
 
-/// Sorting key of releases and product versions as PDC lists them: by short,
-/// then by version, numeric parts compared as numbers (`fedora-9` before
-/// `fedora-10`).
-pub fn version_sort_key(version: &str) -> Vec<(u8, u64, String)> {
-    version
+/// A text whose byte order is PDC's order of releases: by short, then by
+/// version with numeric parts compared as numbers. Kept in a column, so the
+/// database sorts (PDC sorted whole tables in Python).
+pub fn sort_key(short: &str, version: &str) -> String {
+    let parts: Vec<String> = version
         .split('.')
         .map(|part| match part.parse::<u64>() {
-            Ok(n) => (0, n, String::new()),
-            Err(_) => (1, 0, part.to_string()),
+            Ok(n) => format!("0{n:020}"),
+            Err(_) => format!("1{part}"),
         })
-        .collect()
+        .collect();
+    format!("{short}\u{1}{}", parts.join("."))
 }
 
 #[cfg(test)]
@@ -130,9 +131,24 @@ mod tests {
     }
 
     #[test]
-    fn versions_sort_numerically() {
-        let mut v = vec!["10", "9", "rawhide", "9.1"];
-        v.sort_by_key(|x| version_sort_key(x));
-        assert_eq!(v, vec!["9", "9.1", "10", "rawhide"]);
+    fn sort_keys_order_releases_as_pdc() {
+        let mut v = vec![
+            ("fedora", "10"),
+            ("epel", "9"),
+            ("fedora", "9"),
+            ("fedora", "rawhide"),
+            ("fedora", "9.1"),
+        ];
+        v.sort_by_key(|(s, ver)| sort_key(s, ver));
+        assert_eq!(
+            v,
+            vec![
+                ("epel", "9"),
+                ("fedora", "9"),
+                ("fedora", "9.1"),
+                ("fedora", "10"),
+                ("fedora", "rawhide")
+            ]
+        );
     }
 }

@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod permissions;
 pub mod products;
+pub mod releases;
 pub mod results;
 mod store;
 pub mod testing;

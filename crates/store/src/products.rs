@@ -87,7 +87,7 @@ fn read_products(conn: &mut dyn Conn, rows: Vec<Row>) -> StoreResult<Vec<Product
     let ids: Vec<i64> = products.iter().map(|p| p.id).collect();
     let mut children: HashMap<i64, Vec<String>> = HashMap::new();
     for mut r in conn.query(
-        "SELECT product_id, product_version_id FROM product_versions WHERE product_id = ANY($1) ORDER BY short, version",
+        "SELECT product_id, product_version_id FROM product_versions WHERE product_id = ANY($1) ORDER BY sort_key",
         &[Value::IntList(ids)],
     )? {
         children.entry(r.int(0)?).or_default().push(r.text(1)?);
@@ -246,20 +246,15 @@ pub fn list_product_versions(
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-    let mut releases: HashMap<i64, Vec<(String, String, String)>> = HashMap::new();
+    let mut releases: HashMap<i64, Vec<String>> = HashMap::new();
     for mut r in conn.query(
-        "SELECT product_version_id, release_id, short, version FROM releases WHERE product_version_id = ANY($1)",
+        "SELECT product_version_id, release_id FROM releases WHERE product_version_id = ANY($1) ORDER BY sort_key, id",
         &[Value::IntList(ids)],
     )? {
-        releases.entry(r.int(0)?).or_default().push((r.text(2)?, r.text(3)?, r.text(1)?));
+        releases.entry(r.int(0)?).or_default().push(r.text(1)?);
     }
     for v in &mut versions {
-        let mut rs = releases.remove(&v.id).unwrap_or_default();
-        rs.sort_by(|a, b| {
-            (&a.0, almanac_model::product::version_sort_key(&a.1))
-                .cmp(&(&b.0, almanac_model::product::version_sort_key(&b.1)))
-        });
-        v.releases = rs.into_iter().map(|(_, _, id)| id).collect();
+        v.releases = releases.remove(&v.id).unwrap_or_default();
     }
     Ok((count, versions))
 }
@@ -309,17 +304,18 @@ pub fn save_product_version(
         input.version.clone().into(),
         input.name.clone().into(),
         targets.into(),
+        almanac_model::product::sort_key(&input.short, &input.version).into(),
     ];
     match existing {
         None => conn.execute(
-            "INSERT INTO product_versions (product_id, product_version_id, short, version, name, allowed_push_targets) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO product_versions (product_id, product_version_id, short, version, name, allowed_push_targets, sort_key) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &params,
         )?,
         Some(old) => {
             let mut params = params;
             params.push(old.id.into());
             conn.execute(
-                "UPDATE product_versions SET product_id = $1, product_version_id = $2, short = $3, version = $4, name = $5, allowed_push_targets = $6 WHERE id = $7",
+                "UPDATE product_versions SET product_id = $1, product_version_id = $2, short = $3, version = $4, name = $5, allowed_push_targets = $6, sort_key = $7 WHERE id = $8",
                 &params,
             )?
         }

@@ -28,6 +28,12 @@ fn resources() -> Vec<Arc<dyn Resource>> {
     vec![
         Arc::new(resources::products::Products),
         Arc::new(resources::products::ProductVersions),
+        Arc::new(resources::releases::ReleaseTypes),
+        Arc::new(resources::releases::Arches),
+        Arc::new(resources::releases::Sigkeys),
+        Arc::new(resources::releases::BaseProducts),
+        Arc::new(resources::releases::Releases),
+        Arc::new(resources::releases::ReleaseVariants),
         Arc::new(resources::changesets::Changesets),
     ]
 }

@@ -17,6 +17,7 @@ CREATE TABLE product_versions (
     version TEXT NOT NULL,
     name TEXT NOT NULL,
     allowed_push_targets TEXT NOT NULL DEFAULT '[]',
+    sort_key TEXT NOT NULL,
     UNIQUE (short, version)
 );
 CREATE INDEX product_versions_product ON product_versions (product_id);
@@ -67,8 +68,10 @@ CREATE TABLE releases (
     allowed_debuginfo_services TEXT NOT NULL DEFAULT '[]',
     allowed_push_targets TEXT NOT NULL DEFAULT '[]',
     bugzilla_product TEXT,
-    dist_git_branch TEXT
+    dist_git_branch TEXT,
+    sort_key TEXT NOT NULL
 );
+CREATE INDEX releases_sort_key ON releases (sort_key);
 CREATE INDEX releases_product_version ON releases (product_version_id);
 CREATE INDEX releases_short_version ON releases (short, version);
 
@@ -105,7 +108,13 @@ CREATE TABLE group_resource_permissions (
     UNIQUE (group_name, resource, permission)
 );
 
+CREATE TABLE services (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
 -- Reference data, seeded as PDC seeds it.
+INSERT INTO services (name) VALUES ('rhn'), ('pulp'), ('ftp');
 INSERT INTO release_types (short, name, suffix) VALUES
     ('ga', 'Release', ''),
     ('updates', 'Updates', '-updates'),

@@ -2,6 +2,7 @@
 
 pub mod changesets;
 pub mod products;
+pub mod releases;
 
 use super::error::PdcError;
 
