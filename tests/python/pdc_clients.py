@@ -201,6 +201,59 @@ check([x["uid"] for x in admin["release-variants"]._(release="fedora-41", orderi
 admin["release-variants"]["fedora-41"]["Everything"]._("DELETE", {})
 refused(lambda: admin["release-variants"]["fedora-41"]["Everything"]._(), 404)
 
+# Global and release components: the shapes and error texts pdc-updater relies on.
+bash = admin["global-components"]._({"name": "bash", "dist_git_path": "rpms/bash",
+                                     "upstream": {"homepage": "https://www.gnu.org/software/bash", "scm_type": "git", "scm_url": "https://git.savannah.gnu.org/git/bash.git"}})
+check(bash["name"] == "bash" and bash["upstream"]["scm_type"] == "git" and bash["labels"] == [], f"global component: {bash}")
+admin["global-components"]._([{"name": "glibc"}, {"name": "python3"}, {"name": "firefox"}])
+refused(lambda: admin["global-components"]._({"name": "bash"}), 400, {"name": ["This field must be unique."]})
+check(admin["global-components"]._(name="glibc")["results"][0]["upstream"] is None, "no upstream")
+check(admin["global-components"][str(bash["id"])]._()["dist_git_path"] == "rpms/bash", "retrieve by id")
+types = admin["release-component-types"]._(page_size=-1)
+check([t["name"] for t in types] == ["rpm", "container", "zip", "iso", "composite"], f"component types: {types}")
+rc = admin["release-components"]._({"release": "fedora-41", "global_component": "bash", "name": "bash", "brew_package": "bash",
+                                    "srpm": {"name": "bash"}})
+check(rc["release"] == {"release_id": "fedora-41", "active": True} and rc["type"] == "rpm" and rc["active"] is True, f"release component: {rc}")
+check(rc["srpm"] == {"name": "bash"} and rc["dist_git_branch"] is None, "srpm binding, no branch on fedora-41")
+inherited = admin["release-components"]._({"release": "fedora-40-updates", "global_component": "bash", "name": "bash"})
+check(inherited["dist_git_branch"] == "f40", f"dist_git_branch inherited from the release: {inherited}")
+own = admin["release-components"]._({"release": "fedora-40-updates", "global_component": "glibc", "name": "glibc", "dist_git_branch": "rawhide"})
+check(own["dist_git_branch"] == "rawhide", "an explicit branch wins")
+refused(lambda: admin["release-components"]._({"release": "fedora-41", "global_component": "bash", "name": "bash"}), 400,
+        {"detail": ["The fields release, name, type must make a unique set."]})
+also = admin["release-components"]._({"release": "fedora-41", "global_component": "bash", "name": "bash", "type": "container"})
+check(also["type"] == "container", "the same name with another type is another component")
+refused(lambda: admin["release-components"]._({"release": "fedora-9", "global_component": "bash", "name": "bash"}), 400)
+refused(lambda: admin["release-components"]._({"release": "fedora-41", "global_component": "nope", "name": "nope"}), 400,
+        {"global_component": ["Object with name=nope does not exist."]})
+admin["release-components"]._([{"release": "fedora-41", "global_component": g, "name": g} for g in ("glibc", "python3", "firefox")])
+check(admin["release-components"]._(release="fedora-41", type="rpm")["count"] == 4, "filter by release and type")
+check(admin["release-components"]._(dist_git_branch="f40")["count"] == 1, "filter by inherited branch")
+check(admin["release-components"]._(global_component="bash")["count"] == 3, "filter by global component")
+check(admin["release-components"]._(srpm_name="bash")["count"] == 1, "filter by srpm name")
+flipped = admin["release-components"][str(rc["id"])]._("PATCH", {"active": False})
+check(flipped["active"] is False and flipped["brew_package"] == "bash", "PATCH active")
+check(admin["release-components"]._(release="fedora-41", active=False)["count"] == 1, "filter by active")
+refused(lambda: admin["global-components"][str(bash["id"])]._("DELETE", {}), 400)
+
+# Component groups: rings are groups of one release's components.
+ring = admin["component-group-types"]._({"name": "ring", "description": "critical path rings"})
+check(ring["name"] == "ring", f"group type: {ring}")
+refused(lambda: admin["component-group-types"]._({"name": "ring"}), 400, {"name": ["This field must be unique."]})
+ring0 = admin["component-groups"]._({"group_type": "ring", "release": "fedora-41", "description": "ring 0",
+                                     "components": [{"release": "fedora-41", "name": "glibc"}, {"id": rc["id"]}]})
+check(ring0["group_type"] == "ring" and sorted(c["name"] for c in ring0["components"]) == ["bash", "glibc"], f"ring 0: {ring0}")
+refused(lambda: admin["component-groups"]._({"group_type": "ring", "release": "fedora-41", "description": "ring 0"}), 400,
+        {"detail": ["The fields group_type, release, description must make a unique set."]})
+refused(lambda: admin["component-groups"]._({"group_type": "ring", "release": "fedora-41", "description": "ring 1",
+                                             "components": [{"id": inherited["id"]}]}), 400)
+admin["component-groups"]._({"group_type": "ring", "release": "fedora-41", "description": "ring 1",
+                             "components": [{"release": "fedora-41", "name": "firefox"}]})
+check(admin["component-groups"]._(release_component="glibc")["count"] == 1, "groups holding a component")
+check(admin["component-groups"]._(group_type="ring", release="fedora-41")["count"] == 2, "filter by type and release")
+grown = admin["component-groups"][str(ring0["id"])]._("PATCH", {"components": [{"release": "fedora-41", "name": "python3"}]})
+check([c["name"] for c in grown["components"]] == ["python3"], "PATCH replaces the members")
+
 # The pdc CLI, configured the way deployments configure it.
 with tempfile.TemporaryDirectory() as home:
     os.makedirs(os.path.join(home, ".config", "pdc"))

@@ -11,6 +11,7 @@
 //! - [`Store`] is the running handle: reader pool, writer threads, group commit.
 
 pub mod changes;
+pub mod components;
 pub mod db;
 pub mod error;
 pub mod listing;

@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_product_model.sql"),
         postgres: include_str!("../migrations/postgres/0002_product_model.sql"),
     },
+    Migration {
+        version: 3,
+        name: "components",
+        sqlite: include_str!("../migrations/sqlite/0003_components.sql"),
+        postgres: include_str!("../migrations/postgres/0003_components.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

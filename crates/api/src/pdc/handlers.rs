@@ -237,7 +237,9 @@ async fn retrieve(
     let Some(key) = detail_key(&key) else {
         return Ok(Redirect::permanent(&format!("{}/", uri.path())).into_response());
     };
-    let q = parse_list(&pairs(&uri), &[], &[])?;
+    // A detail URL takes the list's parameters too (PDC's clients send e.g.
+    // `include_inactive_release`); they do not filter a single object.
+    let q = parse_list(&pairs(&uri), res.filters(), &[])?;
     let fields = res.fields();
     let found = read(&state, move |c| res.get(c, &key)).await?;
     let mut item = vec![found.ok_or_else(PdcError::not_found)?];

@@ -34,6 +34,11 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::releases::BaseProducts),
         Arc::new(resources::releases::Releases),
         Arc::new(resources::releases::ReleaseVariants),
+        Arc::new(resources::components::GlobalComponents),
+        Arc::new(resources::components::ReleaseComponentTypes),
+        Arc::new(resources::components::ReleaseComponents),
+        Arc::new(resources::components::ComponentGroupTypes),
+        Arc::new(resources::components::ComponentGroups),
         Arc::new(resources::changesets::Changesets),
     ]
 }

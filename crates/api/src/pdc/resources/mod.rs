@@ -1,6 +1,7 @@
 //! The PDC resources Almanac serves, one module each.
 
 pub mod changesets;
+pub mod components;
 pub mod products;
 pub mod releases;
 

@@ -1,0 +1,672 @@
+//! Components (PDC's component app): global components, release components
+//! (a release's view of a component, with its dist-git branch inherited from
+//! the release unless set), and component groups such as rings.
+
+use crate::changes::Change;
+use crate::db::{Conn, Row, Value};
+use crate::error::{StoreError, StoreResult};
+use crate::listing::{Listing, order_by};
+use crate::products::record;
+use crate::releases::id_of;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Upstream {
+    pub homepage: String,
+    pub scm_type: String,
+    pub scm_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GlobalComponent {
+    pub id: i64,
+    pub name: String,
+    pub dist_git_path: Option<String>,
+    pub dist_git_web_url: Option<String>,
+    pub labels: Vec<String>,
+    pub upstream: Option<Upstream>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GlobalComponentFilter {
+    pub ids: Vec<i64>,
+    pub names: Vec<String>,
+    pub dist_git_paths: Vec<String>,
+    pub upstream_homepages: Vec<String>,
+    pub upstream_scm_types: Vec<String>,
+    pub upstream_scm_urls: Vec<String>,
+}
+
+pub fn list_global_components(
+    conn: &mut dyn Conn,
+    f: &GlobalComponentFilter,
+    ordering: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<GlobalComponent>)> {
+    let mut l = Listing::new("global_components g");
+    if !f.ids.is_empty() {
+        let p = l.sql.bind(f.ids.clone());
+        l.condition(format!("g.id = ANY({p})"));
+    }
+    l.any_of("g.name", &f.names)
+        .any_of("g.dist_git_path", &f.dist_git_paths)
+        .any_of("g.upstream_homepage", &f.upstream_homepages)
+        .any_of("g.upstream_scm_type", &f.upstream_scm_types)
+        .any_of("g.upstream_scm_url", &f.upstream_scm_urls);
+    let order = order_by(
+        ordering,
+        &[
+            ("id", "g.id"),
+            ("name", "g.name"),
+            ("dist_git_path", "g.dist_git_path"),
+        ],
+        "g.id",
+    );
+    let (count, rows) = l.run(
+        conn,
+        "g.id, g.name, g.dist_git_path, g.upstream_homepage, g.upstream_scm_type, g.upstream_scm_url",
+        &order,
+        page,
+    )?;
+    let items = rows
+        .into_iter()
+        .map(|mut r| {
+            let homepage = r.opt_text(3)?;
+            let scm_type = r.opt_text(4)?;
+            let scm_url = r.opt_text(5)?;
+            Ok(GlobalComponent {
+                id: r.int(0)?,
+                name: r.text(1)?,
+                dist_git_path: r.opt_text(2)?,
+                dist_git_web_url: None,
+                labels: Vec::new(),
+                upstream: homepage.map(|homepage| Upstream {
+                    homepage,
+                    scm_type: scm_type.unwrap_or_default(),
+                    scm_url: scm_url.unwrap_or_default(),
+                }),
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok((count, items))
+}
+
+pub fn get_global_component(conn: &mut dyn Conn, id: i64) -> StoreResult<Option<GlobalComponent>> {
+    let f = GlobalComponentFilter {
+        ids: vec![id],
+        ..Default::default()
+    };
+    Ok(list_global_components(conn, &f, &[], None)?.1.pop())
+}
+
+pub fn global_component_named(
+    conn: &mut dyn Conn,
+    name: &str,
+) -> StoreResult<Option<GlobalComponent>> {
+    let f = GlobalComponentFilter {
+        names: vec![name.to_string()],
+        ..Default::default()
+    };
+    Ok(list_global_components(conn, &f, &[], None)?.1.pop())
+}
+
+pub fn save_global_component(
+    conn: &mut dyn Conn,
+    existing: Option<&GlobalComponent>,
+    new: &GlobalComponent,
+    changes: &mut Vec<Change>,
+) -> StoreResult<GlobalComponent> {
+    let up = new.upstream.as_ref();
+    let params: Vec<Value> = vec![
+        new.name.clone().into(),
+        new.dist_git_path.clone().into(),
+        up.map(|u| u.homepage.clone()).into(),
+        up.map(|u| u.scm_type.clone()).into(),
+        up.map(|u| u.scm_url.clone()).into(),
+    ];
+    let id = match existing {
+        None => conn
+            .query_opt(
+                "INSERT INTO global_components (name, dist_git_path, upstream_homepage, upstream_scm_type, upstream_scm_url)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &params,
+            )?
+            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
+            .int(0)?,
+        Some(old) => {
+            let mut params = params;
+            params.push(old.id.into());
+            conn.execute(
+                "UPDATE global_components SET name = $1, dist_git_path = $2, upstream_homepage = $3,
+                     upstream_scm_type = $4, upstream_scm_url = $5 WHERE id = $6",
+                &params,
+            )?;
+            old.id
+        }
+    };
+    let saved = get_global_component(conn, id)?
+        .ok_or_else(|| StoreError::Internal("saved component vanished".into()))?;
+    record(changes, "globalcomponent", saved.id, existing, Some(&saved));
+    Ok(saved)
+}
+
+pub fn delete_global_component(
+    conn: &mut dyn Conn,
+    existing: &GlobalComponent,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    conn.execute(
+        "DELETE FROM global_components WHERE id = $1",
+        &[existing.id.into()],
+    )?;
+    record(
+        changes,
+        "globalcomponent",
+        existing.id,
+        Some(existing),
+        None,
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseRef {
+    pub release_id: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Srpm {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseComponent {
+    pub id: i64,
+    pub release: ReleaseRef,
+    pub global_component: String,
+    pub name: String,
+    /// The component's own branch, or the release's when it has none.
+    pub dist_git_branch: Option<String>,
+    pub dist_git_web_url: Option<String>,
+    pub bugzilla_component: Option<String>,
+    pub brew_package: Option<String>,
+    pub active: bool,
+    #[serde(rename = "type")]
+    pub component_type: String,
+    pub srpm: Option<Srpm>,
+    /// The branch set on the component itself (not inherited).
+    #[serde(skip)]
+    pub own_dist_git_branch: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseComponentFilter {
+    pub ids: Vec<i64>,
+    pub names: Vec<String>,
+    pub releases: Vec<String>,
+    pub global_components: Vec<String>,
+    pub brew_packages: Vec<String>,
+    pub active: Option<bool>,
+    pub types: Vec<String>,
+    pub dist_git_branches: Vec<String>,
+    pub srpm_names: Vec<String>,
+    /// Components of inactive releases are hidden unless this is set (PDC).
+    pub include_inactive_release: bool,
+}
+
+const RC_FROM: &str = "release_components rc
+    JOIN releases r ON r.id = rc.release_id
+    JOIN global_components g ON g.id = rc.global_component_id
+    JOIN release_component_types ct ON ct.id = rc.type_id";
+
+fn read_release_component(mut r: Row) -> StoreResult<ReleaseComponent> {
+    let own = r.opt_text(5)?;
+    let release_branch = r.opt_text(6)?;
+    Ok(ReleaseComponent {
+        id: r.int(0)?,
+        release: ReleaseRef {
+            release_id: r.text(1)?,
+            active: r.bool(2)?,
+        },
+        global_component: r.text(3)?,
+        name: r.text(4)?,
+        dist_git_branch: own.clone().or(release_branch),
+        dist_git_web_url: None,
+        bugzilla_component: None,
+        brew_package: r.opt_text(7)?,
+        active: r.bool(8)?,
+        component_type: r.text(9)?,
+        srpm: r.opt_text(10)?.map(|name| Srpm { name }),
+        own_dist_git_branch: own,
+    })
+}
+
+pub fn list_release_components(
+    conn: &mut dyn Conn,
+    f: &ReleaseComponentFilter,
+    ordering: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<ReleaseComponent>)> {
+    let mut l = Listing::new(RC_FROM);
+    if !f.ids.is_empty() {
+        let p = l.sql.bind(f.ids.clone());
+        l.condition(format!("rc.id = ANY({p})"));
+    }
+    if !f.include_inactive_release {
+        l.condition("r.active = TRUE".into());
+    }
+    l.any_of("rc.name", &f.names)
+        .any_of("r.release_id", &f.releases)
+        .any_of("g.name", &f.global_components)
+        .any_of("rc.brew_package", &f.brew_packages)
+        .boolean("rc.active = TRUE", f.active)
+        .any_of("ct.name", &f.types)
+        .any_of(
+            "COALESCE(rc.dist_git_branch, r.dist_git_branch)",
+            &f.dist_git_branches,
+        )
+        .nullable("rc.srpm_name", &f.srpm_names);
+    let order = order_by(
+        ordering,
+        &[
+            ("id", "rc.id"),
+            ("name", "rc.name"),
+            ("release", "r.sort_key"),
+            ("global_component", "g.name"),
+            ("type", "ct.name"),
+            ("active", "rc.active"),
+        ],
+        "rc.id",
+    );
+    let (count, rows) = l.run(
+        conn,
+        "rc.id, r.release_id, r.active, g.name, rc.name, rc.dist_git_branch, r.dist_git_branch, rc.brew_package, rc.active, ct.name, rc.srpm_name",
+        &order,
+        page,
+    )?;
+    let items = rows
+        .into_iter()
+        .map(read_release_component)
+        .collect::<StoreResult<_>>()?;
+    Ok((count, items))
+}
+
+pub fn get_release_component(
+    conn: &mut dyn Conn,
+    id: i64,
+    include_inactive_release: bool,
+) -> StoreResult<Option<ReleaseComponent>> {
+    let f = ReleaseComponentFilter {
+        ids: vec![id],
+        include_inactive_release,
+        ..Default::default()
+    };
+    Ok(list_release_components(conn, &f, &[], None)?.1.pop())
+}
+
+/// The id of a release's component of that name (and type, when given).
+pub fn release_component_id(
+    conn: &mut dyn Conn,
+    release_id: &str,
+    name: &str,
+    component_type: Option<&str>,
+) -> StoreResult<Option<i64>> {
+    let f = ReleaseComponentFilter {
+        releases: vec![release_id.to_string()],
+        names: vec![name.to_string()],
+        types: component_type
+            .map(|t| vec![t.to_string()])
+            .unwrap_or_default(),
+        include_inactive_release: true,
+        ..Default::default()
+    };
+    Ok(list_release_components(conn, &f, &[], None)?
+        .1
+        .first()
+        .map(|c| c.id))
+}
+
+/// Creates or replaces a release component; the release, global component
+/// and type must exist (the caller checks with proper errors).
+pub fn save_release_component(
+    conn: &mut dyn Conn,
+    existing: Option<&ReleaseComponent>,
+    new: &ReleaseComponent,
+    changes: &mut Vec<Change>,
+) -> StoreResult<ReleaseComponent> {
+    let must = |what: &str, v: Option<i64>| {
+        v.ok_or_else(|| StoreError::Internal(format!("{what} vanished")))
+    };
+    let release = must(
+        "release",
+        id_of(conn, "releases", "release_id", &new.release.release_id)?,
+    )?;
+    let global = must(
+        "global component",
+        id_of(conn, "global_components", "name", &new.global_component)?,
+    )?;
+    let ctype = must(
+        "component type",
+        id_of(conn, "release_component_types", "name", &new.component_type)?,
+    )?;
+    let params: Vec<Value> = vec![
+        release.into(),
+        global.into(),
+        new.name.clone().into(),
+        ctype.into(),
+        new.own_dist_git_branch.clone().into(),
+        new.brew_package.clone().into(),
+        new.active.into(),
+        new.srpm.as_ref().map(|s| s.name.clone()).into(),
+    ];
+    let id = match existing {
+        None => conn
+            .query_opt(
+                "INSERT INTO release_components (release_id, global_component_id, name, type_id, dist_git_branch, brew_package, active, srpm_name)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &params,
+            )?
+            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
+            .int(0)?,
+        Some(old) => {
+            let mut params = params;
+            params.push(old.id.into());
+            conn.execute(
+                "UPDATE release_components SET release_id = $1, global_component_id = $2, name = $3, type_id = $4,
+                     dist_git_branch = $5, brew_package = $6, active = $7, srpm_name = $8 WHERE id = $9",
+                &params,
+            )?;
+            old.id
+        }
+    };
+    let saved = get_release_component(conn, id, true)?
+        .ok_or_else(|| StoreError::Internal("saved component vanished".into()))?;
+    record(
+        changes,
+        "releasecomponent",
+        saved.id,
+        existing,
+        Some(&saved),
+    );
+    Ok(saved)
+}
+
+pub fn delete_release_component(
+    conn: &mut dyn Conn,
+    existing: &ReleaseComponent,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    conn.execute(
+        "DELETE FROM component_group_members WHERE release_component_id = $1",
+        &[existing.id.into()],
+    )?;
+    conn.execute(
+        "DELETE FROM release_components WHERE id = $1",
+        &[existing.id.into()],
+    )?;
+    record(
+        changes,
+        "releasecomponent",
+        existing.id,
+        Some(existing),
+        None,
+    );
+    Ok(())
+}
+
+pub fn list_component_types(conn: &mut dyn Conn) -> StoreResult<Vec<(String, bool)>> {
+    conn.query(
+        "SELECT name, has_osbs FROM release_component_types ORDER BY id",
+        &[],
+    )?
+    .into_iter()
+    .map(|mut r| Ok((r.text(0)?, r.bool(1)?)))
+    .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Component groups: typed sets of one release's components (rings).
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupType {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+}
+
+pub fn list_group_types(
+    conn: &mut dyn Conn,
+    names: &[String],
+    ids: &[i64],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<GroupType>)> {
+    let mut l = Listing::new("component_group_types t");
+    l.any_of("t.name", names);
+    if !ids.is_empty() {
+        let p = l.sql.bind(ids.to_vec());
+        l.condition(format!("t.id = ANY({p})"));
+    }
+    let (count, rows) = l.run(conn, "t.id, t.name, t.description", "t.id", page)?;
+    let items = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(GroupType {
+                id: r.int(0)?,
+                name: r.text(1)?,
+                description: r.text(2)?,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok((count, items))
+}
+
+pub fn save_group_type(
+    conn: &mut dyn Conn,
+    existing: Option<&GroupType>,
+    name: &str,
+    description: &str,
+    changes: &mut Vec<Change>,
+) -> StoreResult<GroupType> {
+    let id = match existing {
+        None => conn
+            .query_opt(
+                "INSERT INTO component_group_types (name, description) VALUES ($1, $2) RETURNING id",
+                &[name.into(), description.into()],
+            )?
+            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
+            .int(0)?,
+        Some(old) => {
+            conn.execute(
+                "UPDATE component_group_types SET name = $1, description = $2 WHERE id = $3",
+                &[name.into(), description.into(), old.id.into()],
+            )?;
+            old.id
+        }
+    };
+    let saved = GroupType {
+        id,
+        name: name.to_string(),
+        description: description.to_string(),
+    };
+    record(
+        changes,
+        "releasecomponentgrouptype",
+        id,
+        existing,
+        Some(&saved),
+    );
+    Ok(saved)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMember {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentGroup {
+    pub id: i64,
+    pub group_type: String,
+    pub release: String,
+    pub description: String,
+    pub components: Vec<GroupMember>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    pub ids: Vec<i64>,
+    pub group_types: Vec<String>,
+    pub releases: Vec<String>,
+    /// Groups holding a component of this name.
+    pub release_components: Vec<String>,
+}
+
+pub fn list_groups(
+    conn: &mut dyn Conn,
+    f: &GroupFilter,
+    ordering: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<ComponentGroup>)> {
+    let mut l = Listing::new(
+        "component_groups cg JOIN component_group_types t ON t.id = cg.group_type_id JOIN releases r ON r.id = cg.release_id",
+    );
+    if !f.ids.is_empty() {
+        let p = l.sql.bind(f.ids.clone());
+        l.condition(format!("cg.id = ANY({p})"));
+    }
+    l.any_of("t.name", &f.group_types)
+        .any_of("r.release_id", &f.releases);
+    if !f.release_components.is_empty() {
+        let p = l.sql.bind(f.release_components.clone());
+        l.condition(format!(
+            "cg.id IN (SELECT m.group_id FROM component_group_members m JOIN release_components rc ON rc.id = m.release_component_id WHERE rc.name = ANY({p}))"
+        ));
+    }
+    let order = order_by(
+        ordering,
+        &[
+            ("id", "cg.id"),
+            ("group_type", "t.name"),
+            ("release", "r.sort_key"),
+            ("description", "cg.description"),
+        ],
+        "cg.id",
+    );
+    let (count, rows) = l.run(
+        conn,
+        "cg.id, t.name, r.release_id, cg.description",
+        &order,
+        page,
+    )?;
+    let mut groups = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(ComponentGroup {
+                id: r.int(0)?,
+                group_type: r.text(1)?,
+                release: r.text(2)?,
+                description: r.text(3)?,
+                components: Vec::new(),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+    let mut members: HashMap<i64, Vec<GroupMember>> = HashMap::new();
+    for mut r in conn.query(
+        "SELECT m.group_id, rc.id, rc.name FROM component_group_members m JOIN release_components rc ON rc.id = m.release_component_id
+          WHERE m.group_id = ANY($1) ORDER BY rc.name, rc.id",
+        &[Value::IntList(ids)],
+    )? {
+        members.entry(r.int(0)?).or_default().push(GroupMember { id: r.int(1)?, name: r.text(2)? });
+    }
+    for g in &mut groups {
+        g.components = members.remove(&g.id).unwrap_or_default();
+    }
+    Ok((count, groups))
+}
+
+pub fn get_group(conn: &mut dyn Conn, id: i64) -> StoreResult<Option<ComponentGroup>> {
+    let f = GroupFilter {
+        ids: vec![id],
+        ..Default::default()
+    };
+    Ok(list_groups(conn, &f, &[], None)?.1.pop())
+}
+
+/// Creates or replaces a group and its members (release component ids, all
+/// of the group's release: the caller checks).
+pub fn save_group(
+    conn: &mut dyn Conn,
+    existing: Option<&ComponentGroup>,
+    group_type: &str,
+    release: &str,
+    description: &str,
+    members: &[i64],
+    changes: &mut Vec<Change>,
+) -> StoreResult<ComponentGroup> {
+    let must = |what: &str, v: Option<i64>| {
+        v.ok_or_else(|| StoreError::Internal(format!("{what} vanished")))
+    };
+    let type_id = must(
+        "group type",
+        id_of(conn, "component_group_types", "name", group_type)?,
+    )?;
+    let release_id = must("release", id_of(conn, "releases", "release_id", release)?)?;
+    let id = match existing {
+        None => conn
+            .query_opt(
+                "INSERT INTO component_groups (group_type_id, release_id, description) VALUES ($1, $2, $3) RETURNING id",
+                &[type_id.into(), release_id.into(), description.into()],
+            )?
+            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
+            .int(0)?,
+        Some(old) => {
+            conn.execute(
+                "UPDATE component_groups SET group_type_id = $1, release_id = $2, description = $3 WHERE id = $4",
+                &[type_id.into(), release_id.into(), description.into(), old.id.into()],
+            )?;
+            old.id
+        }
+    };
+    conn.execute(
+        "DELETE FROM component_group_members WHERE group_id = $1",
+        &[id.into()],
+    )?;
+    conn.execute(
+        "INSERT INTO component_group_members (group_id, release_component_id)
+         SELECT CAST($1 AS BIGINT), id FROM release_components WHERE id = ANY($2)",
+        &[id.into(), Value::IntList(members.to_vec())],
+    )?;
+    let saved =
+        get_group(conn, id)?.ok_or_else(|| StoreError::Internal("saved group vanished".into()))?;
+    record(changes, "releasecomponentgroup", id, existing, Some(&saved));
+    Ok(saved)
+}
+
+pub fn delete_group(
+    conn: &mut dyn Conn,
+    existing: &ComponentGroup,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    conn.execute(
+        "DELETE FROM component_group_members WHERE group_id = $1",
+        &[existing.id.into()],
+    )?;
+    conn.execute(
+        "DELETE FROM component_groups WHERE id = $1",
+        &[existing.id.into()],
+    )?;
+    record(
+        changes,
+        "releasecomponentgroup",
+        existing.id,
+        Some(existing),
+        None,
+    );
+    Ok(())
+}
