@@ -254,6 +254,49 @@ check(admin["component-groups"]._(group_type="ring", release="fedora-41")["count
 grown = admin["component-groups"][str(ring0["id"])]._("PATCH", {"components": [{"release": "fedora-41", "name": "python3"}]})
 check([c["name"] for c in grown["components"]] == ["python3"], "PATCH replaces the members")
 
+# Lifecycles: SLA types, branches with SLAs (active while an SLA has not ended), schedules.
+for name in ("bug_fixes", "security_fixes"):
+    admin["component-sla-types"]._({"name": name, "description": name.replace("_", " ")})
+refused(lambda: admin["component-sla-types"]._({"name": "bug_fixes"}), 400, {"name": ["This field must be unique."]})
+sla = admin["component-branch-slas"]._({"sla": "bug_fixes", "eol": "2099-12-01",
+                                        "branch": {"name": "f41", "global_component": "bash", "type": "rpm", "critical_path": True}})
+check(sla["branch"]["name"] == "f41" and sla["branch"]["active"] is True and sla["branch"]["critical_path"] is True, f"sla creates its branch: {sla}")
+admin["component-branch-slas"]._({"sla": "security_fixes", "eol": "2099-12-01",
+                                  "branch": {"name": "f41", "global_component": "bash", "type": "rpm"}})
+refused(lambda: admin["component-branch-slas"]._({"sla": "bug_fixes", "eol": "2099-12-01",
+                                                   "branch": {"name": "f41", "global_component": "bash", "type": "rpm"}}), 400,
+        {"detail": ["The fields sla, branch must make a unique set."]})
+refused(lambda: admin["component-branch-slas"]._({"sla": "bug_fixes", "eol": "2099-12-01",
+                                                   "branch": {"name": "f41", "global_component": "bash", "type": "rpm", "critical_path": False}}), 400)
+old = admin["component-branch-slas"]._({"sla": "bug_fixes", "eol": "2010-06-01",
+                                        "branch": {"name": "f12", "global_component": "bash", "type": "rpm"}})
+check(old["branch"]["active"] is False, "an SLA in the past leaves its branch inactive")
+branches = admin["component-branches"]._(global_component="bash", page_size=-1)
+check([b["name"] for b in branches] == ["f12", "f41"], f"branches ordered by component, name: {branches}")
+f41 = [b for b in branches if b["name"] == "f41"][0]
+check([x["sla"] for x in f41["slas"]] == ["bug_fixes", "security_fixes"] and f41["slas"][0]["eol"] == "2099-12-01", f"slas: {f41}")
+check([b["name"] for b in admin["component-branches"]._(global_component="bash", active=True, page_size=-1)] == ["f41"], "active=true")
+check([b["name"] for b in admin["component-branches"]._(active=False, page_size=-1)] == ["f12"], "active=false")
+check(admin["component-branches"]._(critical_path=True)["count"] == 1, "critical_path")
+check(admin["component-branch-slas"]._(branch_active=True)["count"] == 2, "branch_active")
+check(admin["component-branch-slas"]._(eol_before="2020-01-01")["count"] == 1, "eol_before")
+check(admin["component-branch-slas"]._(eol_after="2020-01-01", sla="bug_fixes")["count"] == 1, "eol_after and sla")
+# Retiring a branch as pdc-updater does: every future SLA ends today... here, yesterday.
+for x in admin["component-branch-slas"]._(branch="f41", global_component="bash", page_size=-1):
+    admin["component-branch-slas"][str(x["id"])]._("PATCH", {"eol": "2020-01-01"})
+check(admin["component-branches"][str(f41["id"])]._()["active"] is False, "a retired branch is inactive")
+refused(lambda: admin["component-branches"][str(f41["id"])]._("PATCH", {"name": "other"}), 400)
+sched = admin["release-schedules"]._({"release": "fedora-41", "sla": "bug_fixes", "date": "2099-05-01"})
+check(sched["active"] is True and sched["release_url"].endswith("/releases/fedora-41/"), f"schedule: {sched}")
+admin["release-schedules"]._({"release": "fedora-9", "sla": "bug_fixes", "date": "2010-01-01"})
+refused(lambda: admin["release-schedules"]._({"release": "fedora-41", "sla": "bug_fixes", "date": "2099-06-01"}), 400,
+        {"detail": ["The fields release, sla must make a unique set."]})
+refused(lambda: admin["release-schedules"]._({"release": "fedora-41", "sla": "security_fixes", "date": "next year"}), 400)
+covered = admin["release-schedules"]._(sla="bug_fixes", active=True, fields="release", page_size=-1)
+check(covered == [{"release": "fedora-41"}], f"which releases bug_fixes covers (PDC issue 294): {covered}")
+check(admin["release-schedules"]._(product_version="fedora-41")["count"] == 1, "filter by product version")
+check(admin["release-schedules"]._(date_before="2050-01-01")["count"] == 1, "date_before")
+
 # The pdc CLI, configured the way deployments configure it.
 with tempfile.TemporaryDirectory() as home:
     os.makedirs(os.path.join(home, ".config", "pdc"))

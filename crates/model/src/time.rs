@@ -89,6 +89,27 @@ impl Timestamp {
         self.to_string()
     }
 
+    /// The UTC date, `YYYY-MM-DD`.
+    pub fn date(self) -> String {
+        let (y, mo, d, ..) = self.to_civil();
+        format!("{y:04}-{mo:02}-{d:02}")
+    }
+
+    /// Checks a `YYYY-MM-DD` date.
+    pub fn parse_date(field: &str, raw: &str) -> Result<String, ModelError> {
+        let ok = raw.len() == 10 && Timestamp::parse_iso8601(raw).is_some();
+        if ok {
+            Ok(raw.to_string())
+        } else {
+            Err(ModelError::new(
+                field,
+                format!(
+                    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD (got '{raw}')."
+                ),
+            ))
+        }
+    }
+
     /// ISO 8601 in UTC with milliseconds and `Z`, as Django REST framework
     /// writes times (`2015-02-03T05:50:49.387Z`).
     pub fn to_iso_z(self) -> String {

@@ -14,6 +14,7 @@ pub mod changes;
 pub mod components;
 pub mod db;
 pub mod error;
+pub mod lifecycle;
 pub mod listing;
 pub mod migrate;
 pub mod outbox;

@@ -9,6 +9,9 @@ pub struct Listing {
     pub sql: Sql,
     pub from: String,
     pub conditions: Vec<String>,
+    /// Where the parameters of the select list begin: the count query takes
+    /// only those before (PostgreSQL refuses parameters a statement does not use).
+    select_params_from: Option<usize>,
 }
 
 impl Listing {
@@ -17,7 +20,15 @@ impl Listing {
             sql: Sql::default(),
             from: from.to_string(),
             conditions: Vec::new(),
+            select_params_from: None,
         }
+    }
+
+    /// Binds a parameter used only by the select list (a computed column);
+    /// bind these after every condition.
+    pub fn bind_select(&mut self, v: impl Into<crate::db::Value>) -> String {
+        self.select_params_from.get_or_insert(self.sql.params.len());
+        self.sql.bind(v)
     }
 
     /// `column = ANY(values)` when `values` is not empty (repeated
@@ -96,6 +107,10 @@ impl Listing {
     }
 
     pub fn condition(&mut self, condition: String) -> &mut Listing {
+        debug_assert!(
+            self.select_params_from.is_none(),
+            "conditions come before select-list parameters"
+        );
         self.conditions.push(condition);
         self
     }
@@ -118,8 +133,10 @@ impl Listing {
     ) -> StoreResult<(i64, Vec<Row>)> {
         let filtered = format!("FROM {}{}", self.from, self.where_clause());
         let count_sql = format!("SELECT count(*) {filtered}");
+        let where_params =
+            &self.sql.params[..self.select_params_from.unwrap_or(self.sql.params.len())];
         let count = conn
-            .query_opt(&count_sql, &self.sql.params)?
+            .query_opt(&count_sql, where_params)?
             .map(|r| r.int(0))
             .transpose()?
             .unwrap_or(0);

@@ -31,6 +31,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_components.sql"),
         postgres: include_str!("../migrations/postgres/0003_components.sql"),
     },
+    Migration {
+        version: 4,
+        name: "lifecycles",
+        sqlite: include_str!("../migrations/sqlite/0004_lifecycles.sql"),
+        postgres: include_str!("../migrations/postgres/0004_lifecycles.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

@@ -39,6 +39,10 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::components::ReleaseComponents),
         Arc::new(resources::components::ComponentGroupTypes),
         Arc::new(resources::components::ComponentGroups),
+        Arc::new(resources::lifecycle::SlaTypes),
+        Arc::new(resources::lifecycle::ComponentBranches),
+        Arc::new(resources::lifecycle::BranchSlas),
+        Arc::new(resources::lifecycle::ReleaseSchedules),
         Arc::new(resources::changesets::Changesets),
     ]
 }

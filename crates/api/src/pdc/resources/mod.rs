@@ -2,6 +2,7 @@
 
 pub mod changesets;
 pub mod components;
+pub mod lifecycle;
 pub mod products;
 pub mod releases;
 
