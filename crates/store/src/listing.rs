@@ -123,7 +123,8 @@ impl Listing {
         }
     }
 
-    /// The total and the rows of one page (`(page, size)`, 1-based), or all.
+    /// The total and the rows of one page (`(page, size)`, 1-based), or all
+    /// the rows (then the total is their number: one query, not two).
     pub fn run(
         mut self,
         conn: &mut dyn Conn,
@@ -132,20 +133,21 @@ impl Listing {
         page: Option<(u64, u64)>,
     ) -> StoreResult<(i64, Vec<Row>)> {
         let filtered = format!("FROM {}{}", self.from, self.where_clause());
-        let count_sql = format!("SELECT count(*) {filtered}");
+        let mut text = format!("SELECT {select} {filtered} ORDER BY {order}");
+        let Some((page, size)) = page else {
+            let rows = conn.query(&text, &self.sql.params)?;
+            return Ok((rows.len() as i64, rows));
+        };
         let where_params =
             &self.sql.params[..self.select_params_from.unwrap_or(self.sql.params.len())];
         let count = conn
-            .query_opt(&count_sql, where_params)?
+            .query_opt(&format!("SELECT count(*) {filtered}"), where_params)?
             .map(|r| r.int(0))
             .transpose()?
             .unwrap_or(0);
-        let mut text = format!("SELECT {select} {filtered} ORDER BY {order}");
-        if let Some((page, size)) = page {
-            let limit = self.sql.bind(size as i64);
-            let offset = self.sql.bind(((page.max(1) - 1) * size) as i64);
-            text.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
-        }
+        let limit = self.sql.bind(size as i64);
+        let offset = self.sql.bind(((page.max(1) - 1) * size) as i64);
+        text.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
         let rows = conn.query(&text, &self.sql.params)?;
         Ok((count, rows))
     }

@@ -9,6 +9,8 @@ use tokio::net::TcpStream;
 pub struct Client {
     stream: BufReader<TcpStream>,
     host: String,
+    /// Sent with every request (`Authorization: Token ...`).
+    headers: String,
 }
 
 impl Client {
@@ -18,7 +20,14 @@ impl Client {
         Ok(Client {
             stream: BufReader::new(stream),
             host: addr.to_string(),
+            headers: String::new(),
         })
+    }
+
+    /// Adds a header to every request this client sends.
+    pub fn with_header(mut self, name: &str, value: &str) -> Client {
+        self.headers.push_str(&format!("{name}: {value}\r\n"));
+        self
     }
 
     /// Sends one request; answers the status and the body.
@@ -28,7 +37,10 @@ impl Client {
         path: &str,
         body: Option<&[u8]>,
     ) -> io::Result<(u16, Vec<u8>)> {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{}",
+            self.host, self.headers
+        );
         if let Some(b) = body {
             head.push_str(&format!(
                 "Content-Type: application/json\r\nContent-Length: {}\r\n",

@@ -5,11 +5,11 @@
 //! latency of the lookups ResultsDB's clients make most.
 
 mod http;
+mod pdc;
+mod results;
 
-use crate::sample::{Rng, build_nvr, build_results, build_results_json, days_ago_ms};
-use almanac_api::{ApiSettings, AppState, launch, router};
-use almanac_store::testing::TestDb;
-use almanac_store::{Actor, Engine, Store, StoreError, StoreOptions};
+use crate::sample::Rng;
+use almanac_store::Engine;
 use anyhow::{Context, bail};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Results: bulk load, then POST rate and lookup latencies over HTTP.
     Results(ResultsArgs),
+    /// The product model: bulk creation of release components, then list latencies.
+    Pdc(pdc::PdcArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,11 +60,7 @@ pub enum SyncArg {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Results(args) => {
-            let engines = match args.engine {
-                Engines::Sqlite => vec![Engine::Sqlite],
-                Engines::Postgres => vec![Engine::Postgres],
-                Engines::Both => vec![Engine::Sqlite, Engine::Postgres],
-            };
+            let engines = engines(args.engine);
             println!(
                 "# almanac bench results --engine {:?} --results {} --clients {} --seconds {} --sqlite-sync {:?}",
                 args.engine, args.results, args.clients, args.seconds, args.sqlite_sync
@@ -72,15 +70,25 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 std::thread::available_parallelism().map_or(0, |n| n.get())
             );
             for engine in engines {
-                results_bench(engine, &args)?;
+                results::results_bench(engine, &args)?;
             }
             Ok(())
         }
+        BenchCommand::Pdc(args) => pdc::run(&args),
+    }
+}
+
+/// The engines a benchmark runs on.
+pub fn engines(e: Engines) -> Vec<Engine> {
+    match e {
+        Engines::Sqlite => vec![Engine::Sqlite],
+        Engines::Postgres => vec![Engine::Postgres],
+        Engines::Both => vec![Engine::Sqlite, Engine::Postgres],
     }
 }
 
 /// One measured phase: requests made by `clients` connections for a while.
-struct Phase {
+pub struct Phase {
     name: String,
     requests: usize,
     errors: usize,
@@ -89,7 +97,7 @@ struct Phase {
 }
 
 impl Phase {
-    fn print(&mut self, engine: Engine) {
+    pub fn print(&mut self, engine: Engine) {
         self.latencies_us.sort_unstable();
         let pct = |p: f64| -> f64 {
             if self.latencies_us.is_empty() {
@@ -112,128 +120,7 @@ impl Phase {
     }
 }
 
-fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
-    let db = TestDb::new(engine);
-    let store = db.store_with(StoreOptions {
-        sqlite_sync: match args.sqlite_sync {
-            SyncArg::Full => almanac_store::SqliteSync::Full,
-            SyncArg::Normal => almanac_store::SqliteSync::Normal,
-        },
-        ..StoreOptions::default()
-    });
-    let per_build = build_results(&mut Rng::new(1), &build_nvr(0), 0).len();
-    let builds = args.results.div_ceil(per_build).max(1) as u64;
-
-    // Bulk load through the same write path the API uses, 20,000 results a transaction.
-    let mut rng = Rng::new(42);
-    let started = Instant::now();
-    let mut store_time = Duration::ZERO;
-    let mut loaded = 0usize;
-    let mut batch = Vec::new();
-    for b in 0..builds {
-        let start = days_ago_ms(365.0 * (builds - b) as f64 / builds as f64);
-        batch.extend(build_results(&mut rng, &build_nvr(b), start));
-        if batch.len() >= 20_000 || b + 1 == builds {
-            loaded += batch.len();
-            let t = Instant::now();
-            store.submit_results_blocking(std::mem::take(&mut batch), Actor::anonymous("bench"))?;
-            store_time += t.elapsed();
-        }
-    }
-    let wall = started.elapsed();
-    // The steady state a production database is in: statistics fresh and, on
-    // PostgreSQL, visibility maps and hint bits set (autovacuum's work, which
-    // may be switched off on a test server). VACUUM cannot run in a
-    // transaction, so not on the write path.
-    match engine {
-        Engine::Sqlite => store.write_blocking(|c| Ok::<_, StoreError>(c.batch("ANALYZE")?))?,
-        Engine::Postgres => store.read_blocking(|c| Ok(c.batch("VACUUM ANALYZE")?))?,
-    }
-    println!(
-        "{engine:8} bulk load {loaded} results ({builds} builds): {:.1} s in the store ({:.0} results/s), {:.1} s with generation",
-        store_time.as_secs_f64(),
-        loaded as f64 / store_time.as_secs_f64(),
-        wall.as_secs_f64()
-    );
-
-    let runtime = crate::serve::runtime()?;
-    let phases = runtime.block_on(http_phases(store.clone(), builds, args))?;
-    for mut p in phases {
-        p.print(engine);
-    }
-    drop(runtime);
-    drop(store);
-    drop(db);
-    Ok(())
-}
-
-async fn http_phases(store: Store, builds: u64, args: &ResultsArgs) -> anyhow::Result<Vec<Phase>> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(AppState::new(store, ApiSettings::default()));
-    let server = tokio::spawn(launch(listener, app, async {
-        let _ = stopped.await;
-    }));
-    let duration = Duration::from_secs(args.seconds);
-    let mut phases = Vec::new();
-
-    let wanted = |p: &str| args.phase.as_deref().is_none_or(|w| w == p);
-    // POST: each request a new result for a random existing build. Bodies are
-    // made before the clock starts, so the client spends its share of the two
-    // cores on sending, not on composing.
-    if wanted("post") {
-        let mut rng = Rng::new(7);
-        let bodies: Arc<Vec<String>> = Arc::new(
-            (0..20_000)
-                .map(|_| {
-                    let nvr = build_nvr(rng.below(builds));
-                    let mut results = build_results_json(&mut rng, &nvr, days_ago_ms(0.0));
-                    let pick = rng.below(results.len() as u64) as usize;
-                    results.swap_remove(pick).to_string()
-                })
-                .collect(),
-        );
-        phases.push(
-            run_phase(
-                "POST /api/v2.0/results",
-                addr,
-                args.clients,
-                duration,
-                move |rng| {
-                    let body = bodies[rng.below(bodies.len() as u64) as usize].clone();
-                    ("POST", "/api/v2.0/results".to_string(), Some(body), 201)
-                },
-            )
-            .await?,
-        );
-    }
-    type PathFor = fn(&str) -> String;
-    let lookups: [(&str, PathFor); 3] = [
-        ("GET /api/v2.0/results?item=X", |nvr| {
-            format!("/api/v2.0/results?item={nvr}")
-        }),
-        ("GET /api/v2.0/results?item=X&testcases=a,b", |nvr| {
-            format!("/api/v2.0/results?item={nvr}&testcases=dist.rpmlint,dist.abicheck")
-        }),
-        ("GET /api/v2.0/results/latest?item=X", |nvr| {
-            format!("/api/v2.0/results/latest?item={nvr}")
-        }),
-    ];
-    for (name, path) in lookups.into_iter().filter(|_| wanted("lookups")) {
-        phases.push(
-            run_phase(name, addr, args.clients, duration, move |rng| {
-                ("GET", path(&build_nvr(rng.below(builds))), None, 200)
-            })
-            .await?,
-        );
-    }
-    let _ = stop.send(());
-    server.await.context("server task")??;
-    Ok(phases)
-}
-
-async fn run_phase(
+pub async fn run_phase(
     name: &str,
     addr: std::net::SocketAddr,
     clients: usize,
