@@ -218,11 +218,6 @@ pub struct ReleaseComponentFilter {
     pub include_inactive_release: bool,
 }
 
-const RC_FROM: &str = "release_components rc
-    JOIN releases r ON r.id = rc.release_id
-    JOIN global_components g ON g.id = rc.global_component_id
-    JOIN release_component_types ct ON ct.id = rc.type_id";
-
 fn read_release_component(mut r: Row) -> StoreResult<ReleaseComponent> {
     let own = r.opt_text(5)?;
     let release_branch = r.opt_text(6)?;
@@ -245,28 +240,94 @@ fn read_release_component(mut r: Row) -> StoreResult<ReleaseComponent> {
     })
 }
 
+/// Ids of `table` rows whose `column` is one of `values` (single-table,
+/// unique-index lookups: good plans on both engines whatever the values).
+fn ids_where(
+    conn: &mut dyn Conn,
+    table: &str,
+    column: &str,
+    values: &[String],
+) -> StoreResult<Vec<i64>> {
+    conn.query(
+        &format!("SELECT id FROM {table} WHERE {column} = ANY($1)"),
+        &[Value::TextList(values.to_vec())],
+    )?
+    .iter()
+    .map(|r| r.int(0).map_err(Into::into))
+    .collect()
+}
+
+/// Lists release components in three steps, so no statement joins a large
+/// table on an estimate: natural keys (release, component, type names) are
+/// resolved to ids first; the matching ids come from `release_components`
+/// alone; the page's rows are then read by primary key.
 pub fn list_release_components(
     conn: &mut dyn Conn,
     f: &ReleaseComponentFilter,
     ordering: &[String],
     page: Option<(u64, u64)>,
 ) -> StoreResult<(i64, Vec<ReleaseComponent>)> {
-    let mut l = Listing::new(RC_FROM);
+    let mut l = Listing::new("release_components rc");
     if !f.ids.is_empty() {
         let p = l.sql.bind(f.ids.clone());
         l.condition(format!("rc.id = ANY({p})"));
     }
+    let mut releases: Option<Vec<i64>> = None;
+    if !f.releases.is_empty() {
+        releases = Some(ids_where(conn, "releases", "release_id", &f.releases)?);
+    }
     if !f.include_inactive_release {
-        l.condition("r.active = TRUE".into());
+        let active: Vec<i64> = conn
+            .query("SELECT id FROM releases WHERE active = TRUE", &[])?
+            .iter()
+            .map(|r| r.int(0))
+            .collect::<Result<_, _>>()?;
+        releases = Some(match releases {
+            Some(chosen) => chosen
+                .into_iter()
+                .filter(|id| active.contains(id))
+                .collect(),
+            None => active,
+        });
+    }
+    let globals = if f.global_components.is_empty() {
+        None
+    } else {
+        Some(ids_where(
+            conn,
+            "global_components",
+            "name",
+            &f.global_components,
+        )?)
+    };
+    let types = if f.types.is_empty() {
+        None
+    } else {
+        Some(ids_where(
+            conn,
+            "release_component_types",
+            "name",
+            &f.types,
+        )?)
+    };
+    for (column, ids) in [
+        ("rc.release_id", releases),
+        ("rc.global_component_id", globals),
+        ("rc.type_id", types),
+    ] {
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return Ok((0, Vec::new()));
+            }
+            let p = l.sql.bind(ids);
+            l.condition(format!("{column} = ANY({p})"));
+        }
     }
     l.any_of("rc.name", &f.names)
-        .any_of("r.release_id", &f.releases)
-        .any_of("g.name", &f.global_components)
         .any_of("rc.brew_package", &f.brew_packages)
         .boolean("rc.active = TRUE", f.active)
-        .any_of("ct.name", &f.types)
         .any_of(
-            "COALESCE(rc.dist_git_branch, r.dist_git_branch)",
+            "COALESCE(rc.dist_git_branch, (SELECT r.dist_git_branch FROM releases r WHERE r.id = rc.release_id))",
             &f.dist_git_branches,
         )
         .nullable("rc.srpm_name", &f.srpm_names);
@@ -275,23 +336,38 @@ pub fn list_release_components(
         &[
             ("id", "rc.id"),
             ("name", "rc.name"),
-            ("release", "r.sort_key"),
-            ("global_component", "g.name"),
-            ("type", "ct.name"),
+            (
+                "release",
+                "(SELECT r.sort_key FROM releases r WHERE r.id = rc.release_id)",
+            ),
+            (
+                "global_component",
+                "(SELECT g.name FROM global_components g WHERE g.id = rc.global_component_id)",
+            ),
+            (
+                "type",
+                "(SELECT t.name FROM release_component_types t WHERE t.id = rc.type_id)",
+            ),
             ("active", "rc.active"),
         ],
         "rc.id",
     );
-    let (count, rows) = l.run(
-        conn,
-        "rc.id, r.release_id, r.active, g.name, rc.name, rc.dist_git_branch, r.dist_git_branch, rc.brew_package, rc.active, ct.name, rc.srpm_name",
-        &order,
-        page,
-    )?;
-    let items = rows
+    let (count, rows) = l.run(conn, "rc.id", &order, page)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let mut by_id: HashMap<i64, ReleaseComponent> = conn
+        .query(
+            "SELECT rc.id, r.release_id, r.active, g.name, rc.name, rc.dist_git_branch, r.dist_git_branch, rc.brew_package, rc.active, ct.name, rc.srpm_name
+               FROM release_components rc
+               JOIN releases r ON r.id = rc.release_id
+               JOIN global_components g ON g.id = rc.global_component_id
+               JOIN release_component_types ct ON ct.id = rc.type_id
+              WHERE rc.id = ANY($1)",
+            &[Value::IntList(ids.clone())],
+        )?
         .into_iter()
-        .map(read_release_component)
+        .map(|row| read_release_component(row).map(|c| (c.id, c)))
         .collect::<StoreResult<_>>()?;
+    let items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
     Ok((count, items))
 }
 

@@ -114,6 +114,9 @@ fn branch_active(p: &str) -> String {
     )
 }
 
+/// Lists branches as release components are listed: natural keys resolved
+/// to ids first, matching ids from `component_branches` alone, then the
+/// page's rows by primary key (no join on an estimate).
 pub fn list_branches(
     conn: &mut dyn Conn,
     f: &BranchFilter,
@@ -121,44 +124,78 @@ pub fn list_branches(
     ordering: &[String],
     page: Option<(u64, u64)>,
 ) -> StoreResult<(i64, Vec<Branch>)> {
-    let mut l = Listing::new(
-        "component_branches b JOIN global_components g ON g.id = b.global_component_id JOIN release_component_types t ON t.id = b.type_id",
-    );
+    let mut l = Listing::new("component_branches b");
     if !f.ids.is_empty() {
         let p = l.sql.bind(f.ids.clone());
         l.condition(format!("b.id = ANY({p})"));
     }
+    let resolve =
+        |conn: &mut dyn Conn, table: &str, values: &[String]| -> StoreResult<Option<Vec<i64>>> {
+            if values.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(
+                conn.query(
+                    &format!("SELECT id FROM {table} WHERE name = ANY($1)"),
+                    &[Value::TextList(values.to_vec())],
+                )?
+                .iter()
+                .map(|r| r.int(0))
+                .collect::<Result<_, _>>()?,
+            ))
+        };
+    let globals = resolve(conn, "global_components", &f.global_components)?;
+    let types = resolve(conn, "release_component_types", &f.types)?;
+    for (column, ids) in [("b.global_component_id", globals), ("b.type_id", types)] {
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return Ok((0, Vec::new()));
+            }
+            let p = l.sql.bind(ids);
+            l.condition(format!("{column} = ANY({p})"));
+        }
+    }
     l.any_of("b.name", &f.names)
-        .any_of("g.name", &f.global_components)
-        .any_of("t.name", &f.types)
         .boolean("b.critical_path = TRUE", f.critical_path);
     if let Some(a) = f.active {
         let p = l.sql.bind(today);
         l.boolean(&branch_active(&p), Some(a));
     }
-    let p = l.bind_select(today);
-    let active = branch_active(&p);
     let order = order_by(
         ordering,
         &[
             ("id", "b.id"),
             ("name", "b.name"),
-            ("global_component", "g.name"),
-            ("type", "t.name"),
+            (
+                "global_component",
+                "(SELECT g.name FROM global_components g WHERE g.id = b.global_component_id)",
+            ),
+            (
+                "type",
+                "(SELECT t.name FROM release_component_types t WHERE t.id = b.type_id)",
+            ),
             ("critical_path", "b.critical_path"),
         ],
-        "g.name, b.name, t.name, b.id",
+        "(SELECT g.name FROM global_components g WHERE g.id = b.global_component_id), b.name, \
+         (SELECT t.name FROM release_component_types t WHERE t.id = b.type_id), b.id",
     );
-    let (count, rows) = l.run(
-        conn,
-        &format!("b.id, g.name, b.name, t.name, {active}, b.critical_path"),
-        &order,
-        page,
-    )?;
-    let mut branches = rows
+    let (count, rows) = l.run(conn, "b.id", &order, page)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let mut by_id: HashMap<i64, Branch> = conn
+        .query(
+            &format!(
+                "SELECT b.id, g.name, b.name, t.name, {}, b.critical_path
+                   FROM component_branches b
+                   JOIN global_components g ON g.id = b.global_component_id
+                   JOIN release_component_types t ON t.id = b.type_id
+                  WHERE b.id = ANY($1)",
+                branch_active("$2")
+            ),
+            &[Value::IntList(ids.clone()), today.into()],
+        )?
         .into_iter()
         .map(|mut r| {
-            Ok(Branch {
+            let b = Branch {
                 id: r.int(0)?,
                 global_component: r.text(1)?,
                 name: r.text(2)?,
@@ -166,21 +203,26 @@ pub fn list_branches(
                 branch_type: r.text(3)?,
                 active: r.bool(4)?,
                 critical_path: r.bool(5)?,
-            })
+            };
+            Ok((b.id, b))
         })
-        .collect::<StoreResult<Vec<_>>>()?;
-    let ids: Vec<i64> = branches.iter().map(|b| b.id).collect();
+        .collect::<StoreResult<_>>()?;
     let mut slas: HashMap<i64, Vec<BranchSla>> = HashMap::new();
     for mut r in conn.query(
         "SELECT x.branch_id, x.id, s.name, x.eol FROM component_branch_slas x JOIN component_sla_types s ON s.id = x.sla_id
           WHERE x.branch_id = ANY($1) ORDER BY s.name",
-        &[Value::IntList(ids)],
+        &[Value::IntList(ids.clone())],
     )? {
         slas.entry(r.int(0)?).or_default().push(BranchSla { id: r.int(1)?, sla: r.text(2)?, eol: r.text(3)? });
     }
-    for b in &mut branches {
-        b.slas = slas.remove(&b.id).unwrap_or_default();
-    }
+    let branches = ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|mut b| {
+            b.slas = slas.remove(&b.id).unwrap_or_default();
+            b
+        })
+        .collect();
     Ok((count, branches))
 }
 
