@@ -31,6 +31,7 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         store.submit_results_blocking(batch, Actor::anonymous("demo"))?;
         items.push(nvr);
     }
+    let components = crate::demo_products::fill_product_model(&store)?;
     let token = store.write_blocking(|c| {
         tokens::create_token(
             c,
@@ -43,6 +44,9 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     println!(
         "Almanac demo: {total} results for {builds} builds in {}",
         store.url_redacted()
+    );
+    println!(
+        "              3 products, 11 releases, {components} release components, rings, branches with SLAs"
     );
     if !then_serve {
         println!("write token (user demo, superuser): {token}");
@@ -57,6 +61,13 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         println!("  {base}/api/v2.0/results?testcases:like=dist.*&outcome=FAILED");
         println!("  {base}/api/v2.0/testcases");
         println!("  {base}/api/v2.0/groups");
+        println!("  {base}/rest_api/v1/releases/?active=true");
+        println!("  {base}/rest_api/v1/release-components/?release=fedora-42&name=bash");
+        println!(
+            "  {base}/rest_api/v1/component-groups/?group_type=ring&release=fedora-42&fields=description"
+        );
+        println!("  {base}/rest_api/v1/component-branches/?global_component=bash&active=true");
+        println!("  {base}/rest_api/v1/changesets/");
         println!("  {base}/healthz");
         println!("write token (user demo, superuser): {token}");
         println!("Stop with Ctrl-C.");

@@ -5,6 +5,7 @@
 mod bench;
 mod config;
 mod demo;
+mod demo_products;
 mod sample;
 mod serve;
 

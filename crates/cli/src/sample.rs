@@ -23,7 +23,7 @@ impl Rng {
     }
 }
 
-const PACKAGES: &[&str] = &[
+pub const PACKAGES: &[&str] = &[
     "bash",
     "glibc",
     "systemd",
