@@ -1,6 +1,7 @@
 //! `global-components/`, `release-component-types/`, `release-components/`,
 //! `component-group-types/` and `component-groups/`.
 
+use super::{int_key, must_exist, to_json};
 use crate::pdc::error::PdcError;
 use crate::pdc::query::ListQuery;
 use crate::pdc::resource::{Resource, Writes, boolean, check_body, required_text, text};
@@ -12,14 +13,6 @@ use almanac_store::components::{
 use almanac_store::releases::id_of;
 use serde_json::{Map, Value, json};
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("serializes")
-}
-
-fn int_key(key: &str) -> Option<i64> {
-    key.parse().ok()
-}
-
 fn ints(q: &ListQuery, name: &str) -> Result<Vec<i64>, PdcError> {
     q.values(name)
         .iter()
@@ -29,23 +22,6 @@ fn ints(q: &ListQuery, name: &str) -> Result<Vec<i64>, PdcError> {
             })
         })
         .collect()
-}
-
-fn must_exist(
-    conn: &mut dyn Conn,
-    field: &str,
-    value: &str,
-    table: &str,
-    column: &str,
-) -> Result<(), PdcError> {
-    if id_of(conn, table, column, value)?.is_some() {
-        Ok(())
-    } else {
-        Err(PdcError::field(
-            field,
-            format!("Object with {column}={value} does not exist."),
-        ))
-    }
 }
 
 // ---------------------------------------------------------------------------

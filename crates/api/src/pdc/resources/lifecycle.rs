@@ -1,6 +1,7 @@
 //! `component-sla-types/`, `component-branches/`, `component-branch-slas/`
 //! and `release-schedules/`: the lifecycle endpoints Fedora's tools read most.
 
+use super::{int_key, must_exist, to_json};
 use crate::pdc::error::PdcError;
 use crate::pdc::query::ListQuery;
 use crate::pdc::resource::{Resource, Writes, boolean, check_body, required_text, text};
@@ -8,36 +9,10 @@ use almanac_model::Timestamp;
 use almanac_store::Conn;
 use almanac_store::changes::Change;
 use almanac_store::lifecycle::{self as store, Branch};
-use almanac_store::releases::id_of;
 use serde_json::{Map, Value, json};
-
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("serializes")
-}
 
 fn today() -> String {
     Timestamp::now().date()
-}
-
-fn int_key(key: &str) -> Option<i64> {
-    key.parse().ok()
-}
-
-fn must_exist(
-    conn: &mut dyn Conn,
-    field: &str,
-    value: &str,
-    table: &str,
-    column: &str,
-) -> Result<(), PdcError> {
-    if id_of(conn, table, column, value)?.is_some() {
-        Ok(())
-    } else {
-        Err(PdcError::field(
-            field,
-            format!("Object with {column}={value} does not exist."),
-        ))
-    }
 }
 
 fn date_filter(q: &ListQuery, name: &str) -> Result<Option<String>, PdcError> {

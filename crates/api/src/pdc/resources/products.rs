@@ -1,6 +1,7 @@
 //! `products/` and `product-versions/`.
 
 use super::keep_or;
+use super::to_json;
 use crate::pdc::error::PdcError;
 use crate::pdc::query::ListQuery;
 use crate::pdc::resource::{Resource, Writes, check_body, required_text, string_list, text};
@@ -11,10 +12,6 @@ use almanac_store::products::{
     self as store, ProductFilter, ProductInput, ProductVersionFilter, ProductVersionInput,
 };
 use serde_json::{Map, Value};
-
-fn json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("serializes")
-}
 
 pub struct Products;
 
@@ -49,11 +46,11 @@ impl Resource for Products {
             allowed_push_targets: q.values("allowed_push_targets").to_vec(),
         };
         let (count, items) = store::list_products(conn, &f, &q.ordering, q.page)?;
-        Ok((count, items.iter().map(json).collect()))
+        Ok((count, items.iter().map(to_json).collect()))
     }
 
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
-        Ok(store::get_product(conn, key)?.as_ref().map(json))
+        Ok(store::get_product(conn, key)?.as_ref().map(to_json))
     }
 
     fn create(
@@ -122,7 +119,7 @@ impl Products {
         if renamed && store::get_product(conn, &input.short)?.is_some() {
             return Err(PdcError::unique_field("short"));
         }
-        Ok(json(&store::save_product(
+        Ok(to_json(&store::save_product(
             conn,
             old.as_ref(),
             &input,
@@ -183,11 +180,11 @@ impl Resource for ProductVersions {
             allowed_push_targets: q.values("allowed_push_targets").to_vec(),
         };
         let (count, items) = store::list_product_versions(conn, &f, &q.ordering, q.page)?;
-        Ok((count, items.iter().map(json).collect()))
+        Ok((count, items.iter().map(to_json).collect()))
     }
 
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
-        Ok(store::get_product_version(conn, key)?.as_ref().map(json))
+        Ok(store::get_product_version(conn, key)?.as_ref().map(to_json))
     }
 
     fn create(
@@ -288,7 +285,7 @@ impl ProductVersions {
         if renamed && store::get_product_version(conn, &new_id)?.is_some() {
             return Err(PdcError::unique_set(&["short", "version"]));
         }
-        Ok(json(&store::save_product_version(
+        Ok(to_json(&store::save_product_version(
             conn,
             old.as_ref(),
             &input,

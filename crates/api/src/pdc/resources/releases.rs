@@ -2,6 +2,7 @@
 //! and `release-variants/`.
 
 use super::keep_or;
+use super::{must_exist, to_json};
 use crate::pdc::error::PdcError;
 use crate::pdc::query::ListQuery;
 use crate::pdc::resource::{
@@ -14,10 +15,6 @@ use almanac_store::releases::{
     self as store, BaseProduct, Bugzilla, DistGit, Release, ReleaseVariant, Sigkey,
 };
 use serde_json::{Map, Value, json};
-
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("serializes")
-}
 
 /// A reference by natural key that must exist, with DRF's choice error.
 fn choice(
@@ -41,24 +38,6 @@ fn choice(
             options.join(", ")
         ),
     ))
-}
-
-/// A reference by natural key to an object that must exist.
-fn exists(
-    conn: &mut dyn Conn,
-    field: &str,
-    value: &str,
-    table: &str,
-    column: &str,
-) -> Result<(), PdcError> {
-    if store::id_of(conn, table, column, value)?.is_some() {
-        Ok(())
-    } else {
-        Err(PdcError::field(
-            field,
-            format!("Object with {column}={value} does not exist."),
-        ))
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -617,10 +596,10 @@ pub fn save_release(
     let integrated_with = opt("integrated_with", old.as_ref().map(|o| &o.integrated_with))?;
     let sigkey = opt("sigkey", old.as_ref().map(|o| &o.sigkey))?;
     if let Some(b) = &base_product {
-        exists(conn, "base_product", b, "base_products", "base_product_id")?;
+        must_exist(conn, "base_product", b, "base_products", "base_product_id")?;
     }
     if let Some(p) = &product_version {
-        exists(
+        must_exist(
             conn,
             "product_version",
             p,
@@ -629,10 +608,10 @@ pub fn save_release(
         )?;
     }
     if let Some(i) = &integrated_with {
-        exists(conn, "integrated_with", i, "releases", "release_id")?;
+        must_exist(conn, "integrated_with", i, "releases", "release_id")?;
     }
     if let Some(s) = &sigkey {
-        exists(conn, "sigkey", s, "sigkeys", "key_id")?;
+        must_exist(conn, "sigkey", s, "sigkeys", "key_id")?;
     }
     let flag = |field: &str, old_value: Option<bool>, default: bool| -> Result<bool, PdcError> {
         Ok(match boolean(body, field)? {
@@ -835,7 +814,7 @@ impl ReleaseVariants {
             }
         };
         let release = req("release", old.as_ref().map(|o| &o.release))?;
-        exists(conn, "release", &release, "releases", "release_id")?;
+        must_exist(conn, "release", &release, "releases", "release_id")?;
         let uid = req("uid", old.as_ref().map(|o| &o.uid))?;
         if uid.contains('/') {
             return Err(PdcError::field("uid", "uid must not contain '/'"));
@@ -870,7 +849,7 @@ impl ReleaseVariants {
         let removed = string_list(body, "remove_arches")?.unwrap_or_default();
         arches.retain(|a| !removed.contains(a));
         for a in &arches {
-            exists(conn, "arches", a, "arches", "name")?;
+            must_exist(conn, "arches", a, "arches", "name")?;
         }
         arches.sort();
         let new = ReleaseVariant {
