@@ -297,6 +297,21 @@ check(covered == [{"release": "fedora-41"}], f"which releases bug_fixes covers (
 check(admin["release-schedules"]._(product_version="fedora-41")["count"] == 1, "filter by product version")
 check(admin["release-schedules"]._(date_before="2050-01-01")["count"] == 1, "date_before")
 
+# Group permissions as an API: a grant takes effect at once, a revoked one is gone.
+grants = admin["auth/group-resource-permissions"]._(page_size=-1)
+check(grants == [{"id": grants[0]["id"], "group": "producers", "resource": "products", "permission": "create"}], f"grants: {grants}")
+g = admin["auth/group-resource-permissions"]._({"group": "producers", "resource": "products", "permission": "update"})
+check(producer.products.granted._("PATCH", {"name": "Granted and renamed"})["name"] == "Granted and renamed", "a new grant allows update")
+refused(lambda: admin["auth/group-resource-permissions"]._({"group": "producers", "resource": "products", "permission": "update"}), 400,
+        {"detail": ["The fields group, resource, permission must make a unique set."]})
+refused(lambda: admin["auth/group-resource-permissions"]._({"group": "x", "resource": "nowhere", "permission": "update"}), 400)
+refused(lambda: admin["auth/group-resource-permissions"]._({"group": "x", "resource": "products", "permission": "fly"}), 400)
+refused(lambda: producer["auth/group-resource-permissions"]._({"group": "producers", "resource": "releases", "permission": "create"}), 403)
+admin["auth/group-resource-permissions"]._("DELETE", [g["id"]])
+refused(lambda: producer.products.granted._("PATCH", {"name": "Not any more"}), 403)
+me = producer["auth/current-user"]._()
+check(me["username"] == "producer" and me["groups"] == ["producers"] and me["resource_permissions"] == [{"resource": "products", "permission": "create"}], f"current user: {me}")
+
 # The pdc CLI, configured the way deployments configure it.
 with tempfile.TemporaryDirectory() as home:
     os.makedirs(os.path.join(home, ".config", "pdc"))

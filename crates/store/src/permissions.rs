@@ -32,3 +32,116 @@ pub fn grant(conn: &mut dyn Conn, group: &str, resource: &str, action: &str) -> 
     )?;
     Ok(())
 }
+
+/// One grant, as `auth/group-resource-permissions/` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Grant {
+    pub id: i64,
+    pub group: String,
+    pub resource: String,
+    pub permission: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    pub ids: Vec<i64>,
+    pub groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub permissions: Vec<String>,
+}
+
+pub fn list_grants(
+    conn: &mut dyn Conn,
+    f: &GrantFilter,
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<Grant>)> {
+    let mut l = crate::listing::Listing::new("group_resource_permissions p");
+    if !f.ids.is_empty() {
+        let p = l.sql.bind(f.ids.clone());
+        l.condition(format!("p.id = ANY({p})"));
+    }
+    l.any_of("p.group_name", &f.groups)
+        .any_of("p.resource", &f.resources)
+        .any_of("p.permission", &f.permissions);
+    let (count, rows) = l.run(
+        conn,
+        "p.id, p.group_name, p.resource, p.permission",
+        "p.id",
+        page,
+    )?;
+    let grants = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(Grant {
+                id: r.int(0)?,
+                group: r.text(1)?,
+                resource: r.text(2)?,
+                permission: r.text(3)?,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok((count, grants))
+}
+
+/// Creates or changes a grant; answers it.
+pub fn save_grant(
+    conn: &mut dyn Conn,
+    existing: Option<&Grant>,
+    group: &str,
+    resource: &str,
+    permission: &str,
+    changes: &mut Vec<crate::changes::Change>,
+) -> StoreResult<Grant> {
+    let params: Vec<Value> = vec![group.into(), resource.into(), permission.into()];
+    let id = match existing {
+        None => conn
+            .query_opt(
+                "INSERT INTO group_resource_permissions (group_name, resource, permission) VALUES ($1, $2, $3) RETURNING id",
+                &params,
+            )?
+            .ok_or_else(|| crate::StoreError::Internal("INSERT RETURNING gave no row".into()))?
+            .int(0)?,
+        Some(old) => {
+            let mut params = params;
+            params.push(old.id.into());
+            conn.execute(
+                "UPDATE group_resource_permissions SET group_name = $1, resource = $2, permission = $3 WHERE id = $4",
+                &params,
+            )?;
+            old.id
+        }
+    };
+    let saved = Grant {
+        id,
+        group: group.into(),
+        resource: resource.into(),
+        permission: permission.into(),
+    };
+    crate::products::record(
+        changes,
+        "groupresourcepermission",
+        id,
+        existing,
+        Some(&saved),
+    );
+    Ok(saved)
+}
+
+pub fn delete_grant(
+    conn: &mut dyn Conn,
+    existing: &Grant,
+    changes: &mut Vec<crate::changes::Change>,
+) -> StoreResult<()> {
+    conn.execute(
+        "DELETE FROM group_resource_permissions WHERE id = $1",
+        &[existing.id.into()],
+    )?;
+    crate::products::record(
+        changes,
+        "groupresourcepermission",
+        existing.id,
+        Some(existing),
+        None,
+    );
+    Ok(())
+}

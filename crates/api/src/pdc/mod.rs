@@ -43,8 +43,14 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::lifecycle::ComponentBranches),
         Arc::new(resources::lifecycle::BranchSlas),
         Arc::new(resources::lifecycle::ReleaseSchedules),
+        Arc::new(resources::permissions::GroupResourcePermissions),
         Arc::new(resources::changesets::Changesets),
     ]
+}
+
+/// Every resource's prefix (the names permissions are granted on).
+pub fn prefixes() -> Vec<&'static str> {
+    resources().iter().map(|r| r.prefix()).collect()
 }
 
 pub fn routes() -> Router<AppState> {
