@@ -30,7 +30,7 @@ pub fn mount(router: Router<AppState>, res: Arc<dyn Resource>) -> Router<AppStat
         res.clone(),
         res.clone(),
     );
-    let (r6, r7, r8, r9) = (res.clone(), res.clone(), res.clone(), res);
+    let (r6, r7, r8, r9, r10) = (res.clone(), res.clone(), res.clone(), res.clone(), res);
     router
         .route(
             &format!("{API_ROOT}/{prefix}/"),
@@ -68,6 +68,13 @@ pub fn mount(router: Router<AppState>, res: Arc<dyn Resource>) -> Router<AppStat
                 move |s: State<AppState>, h: HeaderMap, k: Path<String>, b: Body| {
                     destroy(r9.clone(), s, h, k, b)
                 },
+            )
+            .post(
+                move |s: State<AppState>,
+                      h: HeaderMap,
+                      u: OriginalUri,
+                      k: Path<String>,
+                      b: Body| { query_post(r10.clone(), s, h, u, k, b) },
             ),
         )
 }
@@ -201,9 +208,64 @@ async fn list(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, PdcError> {
-    let q = parse_list(&pairs(&uri), res.filters(), res.ordering())?;
+    let pairs = pairs(&uri);
+    list_page(res, &state, &headers, &uri, &pairs, true).await
+}
+
+/// `POST <resource>/query/`: the list with its parameters in a JSON body,
+/// for filters too long for a URL (PDC issue 421). A list value means OR,
+/// as a repeated parameter does. The answer is the GET list's, without
+/// `next` / `previous` links (a GET URL is what the filters did not fit in):
+/// ask for another `page` in the body.
+async fn query_post(
+    res: Arc<dyn Resource>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(key): Path<String>,
+    body: Body,
+) -> Result<Response, PdcError> {
+    if key != "query/" {
+        return Err(PdcError::method_not_allowed("POST"));
+    }
+    let body = json_body(&state, body).await?;
+    let obj = as_object(&body)?;
+    let mut pairs = Vec::new();
+    for (k, v) in obj {
+        let values: Vec<&Value> = match v {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for v in values {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    return Err(PdcError::bad_request(format!(
+                        "Query parameter {k} must be a string, a number, a boolean or a list of them."
+                    )));
+                }
+            };
+            pairs.push((k.clone(), text));
+        }
+    }
+    list_page(res, &state, &headers, &uri, &pairs, false).await
+}
+
+/// A list answer: the envelope (with links when `links`), or a bare list
+/// for `page_size` 0 or less.
+async fn list_page(
+    res: Arc<dyn Resource>,
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    pairs: &[(String, String)],
+    links: bool,
+) -> Result<Response, PdcError> {
+    let q = parse_list(pairs, res.filters(), res.ordering())?;
     let (r, q2) = (res.clone(), q.clone());
-    let (count, mut items) = read(&state, move |c| r.list(c, &q2)).await?;
+    let (count, mut items) = read(state, move |c| r.list(c, &q2)).await?;
     select_fields(&mut items, &q, res.fields())?;
     let Some((page, size)) = q.page else {
         return Ok(axum::Json(Value::Array(items)).into_response());
@@ -211,9 +273,9 @@ async fn list(
     if page > 1 && items.is_empty() {
         return Err(PdcError::detail(StatusCode::NOT_FOUND, "Invalid page."));
     }
-    let base = state.base_url(&headers);
-    let next = ((page * size) < count as u64).then(|| page_link(&base, &uri, page + 1));
-    let previous = (page > 1).then(|| page_link(&base, &uri, page - 1));
+    let base = state.base_url(headers);
+    let next = (links && (page * size) < count as u64).then(|| page_link(&base, uri, page + 1));
+    let previous = (links && page > 1).then(|| page_link(&base, uri, page - 1));
     Ok(
         axum::Json(json!({ "count": count, "next": next, "previous": previous, "results": items }))
             .into_response(),
