@@ -7,6 +7,7 @@ use crate::sample::PACKAGES;
 use almanac_store::changes::{self, Change};
 use almanac_store::components::{self, GlobalComponent, ReleaseComponent, ReleaseRef, Srpm};
 use almanac_store::lifecycle::{self, BranchInput};
+use almanac_store::named_types::{self, TypeKind};
 use almanac_store::products::{self, ProductInput, ProductVersionInput};
 use almanac_store::releases::{self, DistGit, Release, ReleaseVariant};
 use almanac_store::{Actor, Conn, Store, StoreError};
@@ -194,7 +195,14 @@ fn fill(conn: &mut dyn Conn) -> Result<usize, StoreError> {
         }
     }
     for sla in ["bug_fixes", "security_fixes", "stable_api"] {
-        lifecycle::save_sla_type(conn, None, sla, &sla.replace('_', " "), &mut ch)?;
+        named_types::save(
+            conn,
+            TypeKind::Sla,
+            None,
+            sla,
+            &sla.replace('_', " "),
+            &mut ch,
+        )?;
     }
     let today = almanac_model::Timestamp::now().date();
     for (rel, date) in [
@@ -261,8 +269,9 @@ fn fill(conn: &mut dyn Conn) -> Result<usize, StoreError> {
         }
     }
     // Rings: ring 0 the base of the distribution, ring 1 what most depends on, ring 2 the rest.
-    components::save_group_type(
+    named_types::save(
         conn,
+        TypeKind::ComponentGroup,
         None,
         "ring",
         "rings: how much of the distribution a component's change reaches",

@@ -17,6 +17,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod listing;
 pub mod migrate;
+pub mod named_types;
 pub mod outbox;
 pub mod permissions;
 pub mod products;

@@ -4,7 +4,7 @@
 use super::{int_key, must_exist, to_json};
 use crate::pdc::error::PdcError;
 use crate::pdc::query::ListQuery;
-use crate::pdc::resource::{Resource, Writes, boolean, check_body, required_text, text};
+use crate::pdc::resource::{Resource, Writes, boolean, check_body, text};
 use almanac_store::Conn;
 use almanac_store::changes::Change;
 use almanac_store::components::{
@@ -508,107 +508,6 @@ impl ReleaseComponents {
 }
 
 // ---------------------------------------------------------------------------
-
-pub struct ComponentGroupTypes;
-
-impl Resource for ComponentGroupTypes {
-    fn prefix(&self) -> &'static str {
-        "component-group-types"
-    }
-    fn filters(&self) -> &'static [&'static str] {
-        &["name"]
-    }
-    fn ordering(&self) -> &'static [&'static str] {
-        &["id", "name"]
-    }
-    fn fields(&self) -> &'static [&'static str] {
-        &["id", "name", "description"]
-    }
-    fn writes(&self) -> Writes {
-        Writes {
-            create: true,
-            update: true,
-            delete: false,
-        }
-    }
-    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
-        let (count, items) = store::list_group_types(conn, q.values("name"), &[], q.page)?;
-        Ok((count, items.iter().map(to_json).collect()))
-    }
-    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
-        let Some(id) = int_key(key) else {
-            return Ok(None);
-        };
-        Ok(store::list_group_types(conn, &[], &[id], None)?
-            .1
-            .first()
-            .map(to_json))
-    }
-    fn create(
-        &self,
-        conn: &mut dyn Conn,
-        body: &Map<String, Value>,
-        changes: &mut Vec<Change>,
-    ) -> Result<Value, PdcError> {
-        check_body(body, &["name", "description"], &["id"])?;
-        let name = required_text(body, "name")?;
-        if !store::list_group_types(conn, std::slice::from_ref(&name), &[], None)?
-            .1
-            .is_empty()
-        {
-            return Err(PdcError::unique_field("name"));
-        }
-        let description = text(body, "description")?.unwrap_or_default();
-        Ok(to_json(&store::save_group_type(
-            conn,
-            None,
-            &name,
-            &description,
-            changes,
-        )?))
-    }
-    fn update(
-        &self,
-        conn: &mut dyn Conn,
-        key: &str,
-        body: &Map<String, Value>,
-        partial: bool,
-        changes: &mut Vec<Change>,
-    ) -> Result<Value, PdcError> {
-        check_body(body, &["name", "description"], &["id"])?;
-        let id = int_key(key).ok_or_else(PdcError::not_found)?;
-        let old = store::list_group_types(conn, &[], &[id], None)?
-            .1
-            .pop()
-            .ok_or_else(PdcError::not_found)?;
-        let name = match text(body, "name")? {
-            Some(n) => n,
-            None if partial => old.name.clone(),
-            None => return Err(PdcError::required("name")),
-        };
-        let description = text(body, "description")?.unwrap_or_else(|| {
-            if partial {
-                old.description.clone()
-            } else {
-                String::new()
-            }
-        });
-        if name != old.name
-            && !store::list_group_types(conn, std::slice::from_ref(&name), &[], None)?
-                .1
-                .is_empty()
-        {
-            return Err(PdcError::unique_field("name"));
-        }
-        Ok(to_json(&store::save_group_type(
-            conn,
-            Some(&old),
-            &name,
-            &description,
-            changes,
-        )?))
-    }
-}
 
 // ---------------------------------------------------------------------------
 

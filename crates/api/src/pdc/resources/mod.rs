@@ -3,6 +3,7 @@
 pub mod changesets;
 pub mod components;
 pub mod lifecycle;
+pub mod named_types;
 pub mod permissions;
 pub mod products;
 pub mod releases;

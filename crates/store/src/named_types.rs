@@ -1,0 +1,111 @@
+//! Kinds that are just a name and a description: component group types
+//! (`ring`) and SLA types (`bug_fixes`). One table each, one code for both.
+
+use crate::changes::Change;
+use crate::db::Conn;
+use crate::error::{StoreError, StoreResult};
+use crate::listing::{Listing, order_by};
+use crate::products::record;
+use serde::Serialize;
+
+/// Which kind, with its table, changeset class and order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeKind {
+    ComponentGroup,
+    Sla,
+}
+
+impl TypeKind {
+    fn table(self) -> &'static str {
+        match self {
+            TypeKind::ComponentGroup => "component_group_types",
+            TypeKind::Sla => "component_sla_types",
+        }
+    }
+    fn class(self) -> &'static str {
+        match self {
+            TypeKind::ComponentGroup => "releasecomponentgrouptype",
+            TypeKind::Sla => "sla",
+        }
+    }
+    fn order(self) -> &'static str {
+        match self {
+            TypeKind::ComponentGroup => "t.id",
+            TypeKind::Sla => "t.name, t.id",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedType {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+}
+
+pub fn list(
+    conn: &mut dyn Conn,
+    kind: TypeKind,
+    names: &[String],
+    ids: &[i64],
+    ordering: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<NamedType>)> {
+    let mut l = Listing::new(&format!("{} t", kind.table()));
+    l.any_of("t.name", names);
+    if !ids.is_empty() {
+        let p = l.sql.bind(ids.to_vec());
+        l.condition(format!("t.id = ANY({p})"));
+    }
+    let order = order_by(
+        ordering,
+        &[("id", "t.id"), ("name", "t.name")],
+        kind.order(),
+    );
+    let (count, rows) = l.run(conn, "t.id, t.name, t.description", &order, page)?;
+    let items = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(NamedType {
+                id: r.int(0)?,
+                name: r.text(1)?,
+                description: r.text(2)?,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok((count, items))
+}
+
+pub fn save(
+    conn: &mut dyn Conn,
+    kind: TypeKind,
+    existing: Option<&NamedType>,
+    name: &str,
+    description: &str,
+    changes: &mut Vec<Change>,
+) -> StoreResult<NamedType> {
+    let table = kind.table();
+    let id = match existing {
+        None => conn
+            .query_opt(
+                &format!("INSERT INTO {table} (name, description) VALUES ($1, $2) RETURNING id"),
+                &[name.into(), description.into()],
+            )?
+            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
+            .int(0)?,
+        Some(old) => {
+            conn.execute(
+                &format!("UPDATE {table} SET name = $1, description = $2 WHERE id = $3"),
+                &[name.into(), description.into(), old.id.into()],
+            )?;
+            old.id
+        }
+    };
+    let saved = NamedType {
+        id,
+        name: name.to_string(),
+        description: description.to_string(),
+    };
+    record(changes, kind.class(), id, existing, Some(&saved));
+    Ok(saved)
+}
