@@ -3,7 +3,7 @@
 //! the release unless set), and component groups such as rings.
 
 use crate::changes::Change;
-use crate::db::{Conn, Row, Value};
+use crate::db::{Conn, Row, Value, save_row};
 use crate::error::{StoreError, StoreResult};
 use crate::listing::{Listing, order_by};
 use crate::products::record;
@@ -125,26 +125,19 @@ pub fn save_global_component(
         up.map(|u| u.scm_type.clone()).into(),
         up.map(|u| u.scm_url.clone()).into(),
     ];
-    let id = match existing {
-        None => conn
-            .query_opt(
-                "INSERT INTO global_components (name, dist_git_path, upstream_homepage, upstream_scm_type, upstream_scm_url)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &params,
-            )?
-            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE global_components SET name = $1, dist_git_path = $2, upstream_homepage = $3,
-                     upstream_scm_type = $4, upstream_scm_url = $5 WHERE id = $6",
-                &params,
-            )?;
-            old.id
-        }
-    };
+    let id = save_row(
+        conn,
+        "global_components",
+        &[
+            "name",
+            "dist_git_path",
+            "upstream_homepage",
+            "upstream_scm_type",
+            "upstream_scm_url",
+        ],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = get_global_component(conn, id)?
         .ok_or_else(|| StoreError::Internal("saved component vanished".into()))?;
     record(changes, "globalcomponent", saved.id, existing, Some(&saved));
@@ -439,26 +432,22 @@ pub fn save_release_component(
         new.active.into(),
         new.srpm.as_ref().map(|s| s.name.clone()).into(),
     ];
-    let id = match existing {
-        None => conn
-            .query_opt(
-                "INSERT INTO release_components (release_id, global_component_id, name, type_id, dist_git_branch, brew_package, active, srpm_name)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                &params,
-            )?
-            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE release_components SET release_id = $1, global_component_id = $2, name = $3, type_id = $4,
-                     dist_git_branch = $5, brew_package = $6, active = $7, srpm_name = $8 WHERE id = $9",
-                &params,
-            )?;
-            old.id
-        }
-    };
+    let id = save_row(
+        conn,
+        "release_components",
+        &[
+            "release_id",
+            "global_component_id",
+            "name",
+            "type_id",
+            "dist_git_branch",
+            "brew_package",
+            "active",
+            "srpm_name",
+        ],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = get_release_component(conn, id, true)?
         .ok_or_else(|| StoreError::Internal("saved component vanished".into()))?;
     record(
@@ -622,22 +611,13 @@ pub fn save_group(
         id_of(conn, "component_group_types", "name", group_type)?,
     )?;
     let release_id = must("release", id_of(conn, "releases", "release_id", release)?)?;
-    let id = match existing {
-        None => conn
-            .query_opt(
-                "INSERT INTO component_groups (group_type_id, release_id, description) VALUES ($1, $2, $3) RETURNING id",
-                &[type_id.into(), release_id.into(), description.into()],
-            )?
-            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            conn.execute(
-                "UPDATE component_groups SET group_type_id = $1, release_id = $2, description = $3 WHERE id = $4",
-                &[type_id.into(), release_id.into(), description.into(), old.id.into()],
-            )?;
-            old.id
-        }
-    };
+    let id = save_row(
+        conn,
+        "component_groups",
+        &["group_type_id", "release_id", "description"],
+        vec![type_id.into(), release_id.into(), description.into()],
+        existing.map(|o| o.id),
+    )?;
     conn.execute(
         "DELETE FROM component_group_members WHERE group_id = $1",
         &[id.into()],

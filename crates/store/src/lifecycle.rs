@@ -531,22 +531,13 @@ pub fn save_schedule(
     };
     let rid = must("release", id_of(conn, "releases", "release_id", release)?)?;
     let sid = must("sla", id_of(conn, "component_sla_types", "name", sla)?)?;
-    let id = match existing {
-        None => conn
-            .query_opt(
-                "INSERT INTO release_schedules (release_id, sla_id, date) VALUES ($1, $2, $3) RETURNING id",
-                &[rid.into(), sid.into(), date.into()],
-            )?
-            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            conn.execute(
-                "UPDATE release_schedules SET release_id = $1, sla_id = $2, date = $3 WHERE id = $4",
-                &[rid.into(), sid.into(), date.into(), old.id.into()],
-            )?;
-            old.id
-        }
-    };
+    let id = crate::db::save_row(
+        conn,
+        "release_schedules",
+        &["release_id", "sla_id", "date"],
+        vec![rid.into(), sid.into(), date.into()],
+        existing.map(|o| o.id),
+    )?;
     let saved = get_schedule(conn, id, today)?
         .ok_or_else(|| StoreError::Internal("saved schedule vanished".into()))?;
     record(changes, "releaseschedule", id, existing, Some(&saved));

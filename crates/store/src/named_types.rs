@@ -3,7 +3,7 @@
 
 use crate::changes::Change;
 use crate::db::Conn;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::listing::{Listing, order_by};
 use crate::products::record;
 use serde::Serialize;
@@ -84,23 +84,13 @@ pub fn save(
     description: &str,
     changes: &mut Vec<Change>,
 ) -> StoreResult<NamedType> {
-    let table = kind.table();
-    let id = match existing {
-        None => conn
-            .query_opt(
-                &format!("INSERT INTO {table} (name, description) VALUES ($1, $2) RETURNING id"),
-                &[name.into(), description.into()],
-            )?
-            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            conn.execute(
-                &format!("UPDATE {table} SET name = $1, description = $2 WHERE id = $3"),
-                &[name.into(), description.into(), old.id.into()],
-            )?;
-            old.id
-        }
-    };
+    let id = crate::db::save_row(
+        conn,
+        kind.table(),
+        &["name", "description"],
+        vec![name.into(), description.into()],
+        existing.map(|o| o.id),
+    )?;
     let saved = NamedType {
         id,
         name: name.to_string(),

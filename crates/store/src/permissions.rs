@@ -93,24 +93,13 @@ pub fn save_grant(
     changes: &mut Vec<crate::changes::Change>,
 ) -> StoreResult<Grant> {
     let params: Vec<Value> = vec![group.into(), resource.into(), permission.into()];
-    let id = match existing {
-        None => conn
-            .query_opt(
-                "INSERT INTO group_resource_permissions (group_name, resource, permission) VALUES ($1, $2, $3) RETURNING id",
-                &params,
-            )?
-            .ok_or_else(|| crate::StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE group_resource_permissions SET group_name = $1, resource = $2, permission = $3 WHERE id = $4",
-                &params,
-            )?;
-            old.id
-        }
-    };
+    let id = crate::db::save_row(
+        conn,
+        "group_resource_permissions",
+        &["group_name", "resource", "permission"],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = Grant {
         id,
         group: group.into(),

@@ -4,7 +4,7 @@
 //! page's children, whatever the page size.
 
 use crate::changes::Change;
-use crate::db::{Conn, Row, Value};
+use crate::db::{Conn, Row, Value, save_row};
 use crate::error::{StoreError, StoreResult};
 use crate::listing::{Listing, order_by};
 use serde::Serialize;
@@ -127,24 +127,17 @@ pub fn save_product(
     changes: &mut Vec<Change>,
 ) -> StoreResult<Product> {
     let targets = serde_json::to_string(&input.allowed_push_targets).expect("strings serialize");
-    match existing {
-        None => {
-            conn.execute(
-                "INSERT INTO products (short, name, allowed_push_targets) VALUES ($1, $2, $3)",
-                &[
-                    input.short.clone().into(),
-                    input.name.clone().into(),
-                    targets.into(),
-                ],
-            )?;
-        }
-        Some(old) => {
-            conn.execute(
-                "UPDATE products SET short = $1, name = $2, allowed_push_targets = $3 WHERE id = $4",
-                &[input.short.clone().into(), input.name.clone().into(), targets.into(), old.id.into()],
-            )?;
-        }
-    }
+    crate::db::save_row(
+        conn,
+        "products",
+        &["short", "name", "allowed_push_targets"],
+        vec![
+            input.short.clone().into(),
+            input.name.clone().into(),
+            targets.into(),
+        ],
+        existing.map(|o| o.id),
+    )?;
     let saved = get_product(conn, &input.short)?
         .ok_or_else(|| StoreError::Internal("saved product vanished".into()))?;
     record(changes, "product", saved.id, existing, Some(&saved));
@@ -306,20 +299,21 @@ pub fn save_product_version(
         targets.into(),
         almanac_model::product::sort_key(&input.short, &input.version).into(),
     ];
-    match existing {
-        None => conn.execute(
-            "INSERT INTO product_versions (product_id, product_version_id, short, version, name, allowed_push_targets, sort_key) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &params,
-        )?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE product_versions SET product_id = $1, product_version_id = $2, short = $3, version = $4, name = $5, allowed_push_targets = $6, sort_key = $7 WHERE id = $8",
-                &params,
-            )?
-        }
-    };
+    save_row(
+        conn,
+        "product_versions",
+        &[
+            "product_id",
+            "product_version_id",
+            "short",
+            "version",
+            "name",
+            "allowed_push_targets",
+            "sort_key",
+        ],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = get_product_version(conn, &pv_id)?
         .ok_or_else(|| StoreError::Internal("saved product version vanished".into()))?;
     record(changes, "productversion", saved.id, existing, Some(&saved));

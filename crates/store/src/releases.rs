@@ -3,7 +3,7 @@
 //! product, dist-git branch) and release variants with their arches.
 
 use crate::changes::Change;
-use crate::db::{Conn, Row, Value};
+use crate::db::{Conn, Row, Value, save_row};
 use crate::error::{StoreError, StoreResult};
 use crate::listing::{Listing, order_by};
 use crate::products::record;
@@ -184,20 +184,13 @@ pub fn save_sigkey(
         new.name.clone().into(),
         new.description.clone().into(),
     ];
-    match existing {
-        None => conn.execute(
-            "INSERT INTO sigkeys (key_id, name, description) VALUES ($1, $2, $3)",
-            &params,
-        )?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE sigkeys SET key_id = $1, name = $2, description = $3 WHERE id = $4",
-                &params,
-            )?
-        }
-    };
+    save_row(
+        conn,
+        "sigkeys",
+        &["key_id", "name", "description"],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = get_sigkey(conn, &new.key_id)?
         .ok_or_else(|| StoreError::Internal("saved sigkey vanished".into()))?;
     record(changes, "sigkey", saved.id, existing, Some(&saved));
@@ -301,20 +294,19 @@ pub fn save_base_product(
         new.name.clone().into(),
         type_id.into(),
     ];
-    match existing {
-        None => conn.execute(
-            "INSERT INTO base_products (base_product_id, short, version, name, release_type_id) VALUES ($1, $2, $3, $4, $5)",
-            &params,
-        )?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE base_products SET base_product_id = $1, short = $2, version = $3, name = $4, release_type_id = $5 WHERE id = $6",
-                &params,
-            )?
-        }
-    };
+    save_row(
+        conn,
+        "base_products",
+        &[
+            "base_product_id",
+            "short",
+            "version",
+            "name",
+            "release_type_id",
+        ],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = get_base_product(conn, &new.base_product_id)?
         .ok_or_else(|| StoreError::Internal("saved base product vanished".into()))?;
     record(changes, "baseproduct", saved.id, existing, Some(&saved));
@@ -534,27 +526,30 @@ pub fn save_release(
         new.dist_git.as_ref().map(|d| d.branch.clone()).into(),
         almanac_model::product::sort_key(&new.short, &new.version).into(),
     ];
-    match existing {
-        None => conn.execute(
-            "INSERT INTO releases (release_id, short, version, name, release_type_id, base_product_id, product_version_id, active,
-                 integrated_with_id, sigkey_id, allow_buildroot_push, allowed_debuginfo_services, allowed_push_targets,
-                 bugzilla_product, dist_git_branch, sort_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            &params,
-        )?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.id.into());
-            conn.execute(
-                "UPDATE releases SET release_id = $1, short = $2, version = $3, name = $4, release_type_id = $5,
-                     base_product_id = $6, product_version_id = $7, active = $8, integrated_with_id = $9, sigkey_id = $10,
-                     allow_buildroot_push = $11, allowed_debuginfo_services = $12, allowed_push_targets = $13,
-                     bugzilla_product = $14, dist_git_branch = $15, sort_key = $16
-                 WHERE id = $17",
-                &params,
-            )?
-        }
-    };
+    save_row(
+        conn,
+        "releases",
+        &[
+            "release_id",
+            "short",
+            "version",
+            "name",
+            "release_type_id",
+            "base_product_id",
+            "product_version_id",
+            "active",
+            "integrated_with_id",
+            "sigkey_id",
+            "allow_buildroot_push",
+            "allowed_debuginfo_services",
+            "allowed_push_targets",
+            "bugzilla_product",
+            "dist_git_branch",
+            "sort_key",
+        ],
+        params,
+        existing.map(|o| o.id),
+    )?;
     let saved = get_release(conn, &new.release_id)?
         .ok_or_else(|| StoreError::Internal("saved release vanished".into()))?;
     record(changes, "release", saved.id, existing, Some(&saved));
@@ -701,26 +696,22 @@ pub fn save_variant(
         new.variant_release.clone().into(),
         to_json_list(&new.allowed_push_targets).into(),
     ];
-    let pk = match existing {
-        None => conn
-            .query_opt(
-                "INSERT INTO release_variants (release_id, variant_uid, variant_id, name, variant_type_id, variant_version, variant_release, allowed_push_targets)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                &params,
-            )?
-            .ok_or_else(|| StoreError::Internal("INSERT RETURNING gave no row".into()))?
-            .int(0)?,
-        Some(old) => {
-            let mut params = params;
-            params.push(old.pk.into());
-            conn.execute(
-                "UPDATE release_variants SET release_id = $1, variant_uid = $2, variant_id = $3, name = $4, variant_type_id = $5,
-                     variant_version = $6, variant_release = $7, allowed_push_targets = $8 WHERE id = $9",
-                &params,
-            )?;
-            old.pk
-        }
-    };
+    let pk = save_row(
+        conn,
+        "release_variants",
+        &[
+            "release_id",
+            "variant_uid",
+            "variant_id",
+            "name",
+            "variant_type_id",
+            "variant_version",
+            "variant_release",
+            "allowed_push_targets",
+        ],
+        params,
+        existing.map(|o| o.pk),
+    )?;
     conn.execute(
         "DELETE FROM release_variant_arches WHERE variant_id = $1",
         &[pk.into()],

@@ -255,6 +255,46 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Inserts a row into `table` (answering its new id), or updates row
+/// `existing` with the same columns: one column list, so the two statements
+/// cannot drift apart. `values` are in `columns`' order.
+pub fn save_row(
+    conn: &mut dyn Conn,
+    table: &str,
+    columns: &[&str],
+    mut values: Vec<Value>,
+    existing: Option<i64>,
+) -> Result<i64, DbError> {
+    match existing {
+        None => {
+            let marks: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({}) RETURNING id",
+                columns.join(", "),
+                marks.join(", ")
+            );
+            conn.query_opt(&sql, &values)?
+                .ok_or_else(|| DbError::Decode("INSERT RETURNING gave no row".into()))?
+                .int(0)
+        }
+        Some(id) => {
+            let sets: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ${}", i + 1))
+                .collect();
+            let sql = format!(
+                "UPDATE {table} SET {} WHERE id = ${}",
+                sets.join(", "),
+                columns.len() + 1
+            );
+            values.push(Value::Int(id));
+            conn.execute(&sql, &values)?;
+            Ok(id)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
