@@ -254,6 +254,127 @@ check(admin["component-groups"]._(group_type="ring", release="fedora-41")["count
 grown = admin["component-groups"][str(ring0["id"])]._("PATCH", {"components": [{"release": "fedora-41", "name": "python3"}]})
 check([c["name"] for c in grown["components"]] == ["python3"], "PATCH replaces the members")
 
+# Labels, on global components as a sub-collection.
+lbl = admin.labels._({"name": "critical", "description": "on the critical path"})
+check(lbl == {"id": lbl["id"], "name": "critical", "description": "on the critical path"}, f"label: {lbl}")
+admin.labels._([{"name": "deprecated", "description": "going away"}])
+refused(lambda: admin.labels._({"name": "critical"}), 400, {"name": ["This field must be unique."]})
+refused(lambda: anonymous.labels._({"name": "anon"}), 401)
+put_on = admin["global-components"][str(bash["id"])].labels._({"name": "critical"})
+check(put_on["name"] == "critical", f"label put on: {put_on}")
+refused(lambda: admin["global-components"][str(bash["id"])].labels._({"name": "nope"}), 400)
+on_bash = admin["global-components"][str(bash["id"])].labels._()
+check([x["name"] for x in on_bash["results"]] == ["critical"], f"labels of bash: {on_bash}")
+check(admin["global-components"][str(bash["id"])]._()["labels"][0]["name"] == "critical", "labels in the component")
+check([x["name"] for x in admin["global-components"]._(label="critical")["results"]] == ["bash"], "filter by label")
+refused(lambda: admin.labels[str(lbl["id"])]._("DELETE", {}), 400)
+admin["global-components"][str(bash["id"])].labels[str(lbl["id"])]._("DELETE", {})
+check(admin["global-components"]._(label="critical")["count"] == 0, "label taken off")
+check(admin.labels[str(lbl["id"])]._("PATCH", {"description": "ring 0"})["description"] == "ring 0", "label PATCH")
+dep = admin.labels._(name="deprecated")["results"][0]
+admin.labels._("DELETE", [dep["id"]])
+check(admin.labels._()["count"] == 1, "label bulk delete")
+
+# Bugzilla components: a tree; release components point into it.
+kernel = admin["bugzilla-components"]._({"name": "kernel", "parent_pk": None})
+drivers = admin["bugzilla-components"]._({"name": "drivers", "parent_pk": kernel["id"]})
+net = admin["bugzilla-components"]._({"name": "net", "parent_pk": drivers["id"]})
+check(drivers["parent_component"] == "kernel" and net["subcomponents"] == [], f"tree: {drivers} {net}")
+check(admin["bugzilla-components"][str(kernel["id"])]._()["subcomponents"] == ["drivers", "drivers/net"], "subcomponents are paths")
+again = admin.session.post(API + "bugzilla-components/", json={"name": "drivers", "parent_pk": kernel["id"]})
+check(again.status_code == 200 and again.json()["id"] == drivers["id"] and "already exists" in again.headers.get("pdc-warning", ""),
+      f"an existing node is answered, with a warning: {again.status_code} {again.text}")
+refused(lambda: admin["bugzilla-components"]._({"name": "a/b", "parent_pk": None}), 400)
+refused(lambda: admin["bugzilla-components"][str(kernel["id"])]._("PATCH", {"parent_pk": net["id"]}), 400)
+refused(lambda: admin["bugzilla-components"][str(kernel["id"])]._("PUT", {"name": "kernel"}), 400, {"parent_pk": ["This field is required."]})
+check(admin["bugzilla-components"]._(parent_component="kernel")["count"] == 1, "filter by parent")
+filed = admin["release-components"][str(rc["id"])]._("PATCH", {"bugzilla_component": "kernel/drivers/net"})
+check(filed["bugzilla_component"]["name"] == "net" and filed["bugzilla_component"]["parent_component"] == "drivers",
+      f"a release component filed under a path: {filed['bugzilla_component']}")
+refused(lambda: admin["release-components"][str(rc["id"])]._("PATCH", {"bugzilla_component": "kernel/nope"}), 400)
+check(admin["release-components"]._(bugzilla_component="net")["count"] == 1, "release components by bugzilla component")
+admin["bugzilla-components"][str(drivers["id"])]._("DELETE", {})
+check(admin["bugzilla-components"]._(page_size=-1) == [dict(kernel, subcomponents=[])], "delete takes the subtree")
+check(admin["release-components"][str(rc["id"])]._()["bugzilla_component"] is None, "and unfiles the components")
+
+# Relationships between release components, and their types.
+rtypes = [t["name"] for t in admin["component-relationship-types"]._(page_size=-1)]
+check(rtypes == ["RPMRequires", "RPMBuildRequires", "RPMBuildRoot", "ContainerIncludesRPM"], f"relationship types: {rtypes}")
+admin["component-relationship-types"]._({"name": "ModuleIncludes"})
+edges = admin["release-component-relationships"]._([
+    {"type": "RPMRequires", "from_component": {"release": "fedora-41", "name": "python3"}, "to_component": {"release": "fedora-41", "name": "glibc"}},
+    {"type": "RPMBuildRequires", "from_component": {"id": rc["id"]}, "to_component": {"release": "fedora-41", "name": "glibc"}},
+])
+check(edges[0]["from_component"] == {"id": edges[0]["from_component"]["id"], "name": "python3", "release": "fedora-41"}
+      and edges[0]["type"] == "RPMRequires", f"relationship: {edges[0]}")
+refused(lambda: admin["release-component-relationships"]._({"type": "RPMRequires", "from_component": {"release": "fedora-41", "name": "python3"},
+                                                            "to_component": {"release": "fedora-41", "name": "glibc"}}), 400,
+        {"detail": ["The fields relation_type, from_component, to_component must make a unique set."]})
+refused(lambda: admin["release-component-relationships"]._({"type": "Loves", "from_component": {"id": rc["id"]}, "to_component": {"id": rc["id"]}}), 400)
+check(admin["release-component-relationships"]._(to_component_name="glibc")["count"] == 2, "filter by target")
+check(admin["release-component-relationships"]._(from_component_name=["python3", "firefox"], type="RPMRequires")["count"] == 1, "filter by source and type")
+moved = admin["release-component-relationships"][str(edges[1]["id"])]._("PATCH", {"type": "RPMBuildRoot"})
+check(moved["type"] == "RPMBuildRoot", "relationship PATCH")
+admin["release-component-relationships"]._("DELETE", [e["id"] for e in edges])
+check(admin["release-component-relationships"]._()["count"] == 0, "relationships bulk delete")
+refused(lambda: limited["release-component-relationships"]._({"type": "RPMRequires", "from_component": {"id": rc["id"]}, "to_component": {"id": rc["id"]}}), 403)
+
+# Contacts: people, mailing lists, roles, and who holds which role for a component.
+jdoe = admin["contacts/people"]._({"username": "jdoe", "email": "jdoe@example.com"})
+check(jdoe == {"id": jdoe["id"], "username": "jdoe", "email": "jdoe@example.com"}, f"person: {jdoe}")
+refused(lambda: admin["contacts/people"]._({"username": "jdoe", "email": "other@example.com"}), 400, {"username": ["This field must be unique."]})
+refused(lambda: admin["contacts/people"]._({"username": "bad", "email": "not-an-email"}), 400, {"email": ["Enter a valid email address."]})
+ml = admin["contacts/mailing-lists"]._({"mail_name": "devel", "email": "devel@lists.example.com"})
+check(ml == {"id": ml["id"], "mail_name": "devel", "email": "devel@lists.example.com"}, f"mailing list: {ml}")
+check(admin["contacts/people"]._(email="jdoe@example.com")["count"] == 1 and admin["contacts/mailing-lists"]._(mail_name="devel")["count"] == 1,
+      "contact filters")
+check(admin["contacts/people"][str(jdoe["id"])]._("PATCH", {"email": "john@example.com"})["email"] == "john@example.com", "person PATCH")
+roles = admin["contact-roles"]._(page_size=-1)
+check({"name": "Watcher", "count_limit": "unlimited"} in roles and {"name": "QE_Owner", "count_limit": 1} in roles, f"roles: {roles}")
+check(admin["contact-roles"]._({"name": "Security", "count_limit": 2}) == {"name": "Security", "count_limit": 2}, "role create")
+check(admin["contact-roles"].Security._() == {"name": "Security", "count_limit": 2}, "role lookup by name")
+gcc = admin["global-component-contacts"]._({"component": "bash", "role": "Devel_Owner", "contact": {"username": "jdoe", "email": "john@example.com"}})
+check(gcc == {"id": gcc["id"], "component": "bash", "role": "Devel_Owner",
+              "contact": {"id": jdoe["id"], "username": "jdoe", "email": "john@example.com"}}, f"global component contact: {gcc}")
+made = admin["global-component-contacts"]._({"component": "bash", "role": "Watcher", "contact": {"mail_name": "bash-maint", "email": "bash-maint@lists.example.com"}})
+check(admin["contacts/mailing-lists"]._(mail_name="bash-maint")["count"] == 1, f"a new contact is created on the way: {made}")
+refused(lambda: admin["global-component-contacts"]._({"component": "bash", "role": "Devel_Owner", "contact": {"mail_name": "devel"}}), 400,
+        {"detail": ["Exceed contact role limit for Devel_Owner. 1 allowed."]})
+refused(lambda: admin["global-component-contacts"]._({"component": "bash", "role": "Watcher", "contact": {"mail_name": "bash-maint"}}), 400,
+        {"detail": ["The fields role, component, contact must make a unique set."]})
+refused(lambda: admin["global-component-contacts"]._({"component": "nope", "role": "Watcher", "contact": {"mail_name": "devel"}}), 400)
+check(admin["global-component-contacts"]._(component="^ba")["count"] == 2, "component is a regular expression")
+refused(lambda: admin["global-component-contacts"]._(component="(unclosed"), 400)
+check(admin["global-component-contacts"]._(contact="jdoe", role="Devel_Owner")["count"] == 1, "filter by contact and role")
+admin["global-component-contacts"]._({"component": "glibc", "role": "Watcher", "contact": {"username": "jdoe"}})
+admin["global-component-contacts"]._({"component": "glibc", "role": "Watcher", "contact": {"mail_name": "devel"}})
+refused(lambda: admin["contact-roles"].Watcher._("PATCH", {"count_limit": 1}), 400)
+refused(lambda: admin["contacts/people"][str(jdoe["id"])]._("DELETE", {}), 400)
+rcc = admin["release-component-contacts"]._({"component": {"release": "fedora-41", "name": "glibc"}, "role": "QE_Owner",
+                                             "contact": {"username": "jdoe"}})
+check(rcc["component"] == {"id": rcc["component"]["id"], "name": "glibc", "release": "fedora-41"} and rcc["role"] == "QE_Owner", f"release component contact: {rcc}")
+check(admin["release-component-contacts"]._(release="fedora-41", global_component="glibc")["count"] == 1, "release contact filters")
+check(admin["release-component-contacts"]._(release="fedora-40")["count"] == 0, "release filter excludes")
+swapped = admin["release-component-contacts"][str(rcc["id"])]._("PATCH", {"contact": {"mail_name": "devel"}})
+check(swapped["contact"]["mail_name"] == "devel", "PATCH the contact")
+refused(lambda: anonymous["release-component-contacts"]._({"component": {"id": rc["id"]}, "role": "QE_Owner", "contact": {"username": "jdoe"}}), 401)
+admin["release-component-contacts"][str(rcc["id"])]._("DELETE", {})
+check(admin["release-component-contacts"]._()["count"] == 0, "release component contact deleted")
+history = admin.changesets._(resource="globalcomponentcontact", page_size=-1)
+check(any(c["changes"][0]["new_value"] and '"Devel_Owner"' in c["changes"][0]["new_value"] for c in history), f"contacts changesets: {history[:1]}")
+
+# Groups: members and what they may do.
+groups = admin["auth/groups"]._(page_size=-1)
+producers = [x for x in groups if x["name"] == "producers"][0]
+check(producers["members"] == ["producer"] and "products:create" in producers["permissions"], f"groups: {groups}")
+refused(lambda: admin["auth/groups"][str(producers["id"])]._("PATCH", {"members": ["nobody-at-all"]}), 400)
+grown = admin["auth/groups"][str(producers["id"])]._("PATCH", {"members": ["producer", "limited"]})
+check(grown["members"] == ["limited", "producer"], f"group members set: {grown}")
+check(limited.products._({"name": "Now allowed", "short": "allowed"})["short"] == "allowed", "a new member has the group's permission")
+admin["auth/groups"][str(producers["id"])]._("PATCH", {"members": ["producer"]})
+refused(lambda: limited.products._({"name": "No more", "short": "nomore"}), 403)
+refused(lambda: producer["auth/groups"][str(producers["id"])]._("PATCH", {"members": []}), 403)
+
 # Lifecycles: SLA types, branches with SLAs (active while an SLA has not ended), schedules.
 for name in ("bug_fixes", "security_fixes"):
     admin["component-sla-types"]._({"name": name, "description": name.replace("_", " ")})
@@ -339,7 +460,7 @@ with tempfile.TemporaryDirectory() as home:
     shown = json.loads(cli("--json", "product", "info", "rocky"))
     check(shown["name"] == "Rocky", f"pdc product info: {shown}")
     listed = json.loads(cli("--json", "product", "list", "--all"))
-    check(len(listed) == 5, f"pdc product list --all: {listed}")
+    check(len(listed) == 6, f"pdc product list --all: {listed}")
     cli("product", "update", "rocky", "--name", "Rocky Linux")
     check(admin.products.rocky._()["name"] == "Rocky Linux", "pdc product update")
     versions = json.loads(cli("--json", "product-version", "list", "--all"))
@@ -359,5 +480,19 @@ with tempfile.TemporaryDirectory() as home:
     cli("release-variant", "create", "--release", "rocky-9", "--uid", "BaseOS", "--id", "BaseOS", "--name", "BaseOS",
         "--type", "variant", "--arch", "x86_64", "--arch", "aarch64")
     check(admin["release-variants"]["rocky-9"]["BaseOS"]._()["arches"] == ["aarch64", "x86_64"], "pdc release-variant create")
+    made = json.loads(cli("--json", "global-component-contact", "create", "--component", "python3", "--role", "Devel_Owner",
+                          "--username", "pyowner", "--email", "pyowner@example.com"))
+    check(made["contact"]["username"] == "pyowner", f"pdc global-component-contact create: {made}")
+    shown = json.loads(cli("--json", "global-component", "info", "python3"))
+    check(shown["contacts"][0]["role"] == "Devel_Owner" and shown["contacts"][0]["contact"]["username"] == "pyowner", f"pdc global-component info: {shown}")
+    listed = json.loads(cli("--json", "global-component-contact", "list", "--role", "Devel_Owner"))
+    check(sorted(x["component"] for x in listed) == ["bash", "python3"], f"pdc global-component-contact list: {listed}")
+    cli("global-component-contact", "delete-match", "--component", "^python3$", "--role", "Devel_Owner")
+    check(admin["global-component-contacts"]._(component="^python3$")["count"] == 0, "pdc global-component-contact delete-match")
+    made = json.loads(cli("--json", "release-component-contact", "create", "--release", "fedora-41", "--component", "firefox",
+                          "--role", "QE_Owner", "--mail-name", "devel", "--email", "devel@lists.example.com"))
+    check(made["component"]["name"] == "firefox", f"pdc release-component-contact create: {made}")
+    shown = json.loads(cli("--json", "release-component", "info", "fedora-41", "firefox"))
+    check(shown["contacts"][0]["contact"]["mail_name"] == "devel", f"pdc release-component info: {shown}")
 
 print(f"{passed} passed, 0 failed")

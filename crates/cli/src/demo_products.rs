@@ -243,6 +243,7 @@ fn fill(conn: &mut dyn Conn) -> Result<usize, StoreError> {
                 dist_git_branch: None,
                 dist_git_web_url: None,
                 bugzilla_component: None,
+                bugzilla_component_id: None,
                 brew_package: Some(name.clone()),
                 active: true,
                 component_type: "rpm".into(),

@@ -16,7 +16,8 @@ fn run(args: &[&str]) -> (bool, String, String) {
 both_engines!(fn migrate_twice_then_token_create_prints_a_working_token(db) {
     let (ok, out, err) = run(&["migrate", "--database-url", &db.url]);
     assert!(ok, "{err}");
-    assert!(out.contains("4 migration(s) applied now"), "{out}");
+    let all = almanac_store::migrate::MIGRATIONS.len();
+    assert!(out.contains(&format!("{all} migration(s) applied now")), "{out}");
     let (ok, out, _) = run(&["migrate", "--database-url", &db.url]);
     assert!(ok && out.contains("0 migration(s) applied now"), "{out}");
     let (ok, out, err) = run(&["token", "create", "releng-bot", "--group", "releng", "--superuser", "--database-url", &db.url]);

@@ -2,10 +2,12 @@
 //! (a release's view of a component, with its dist-git branch inherited from
 //! the release unless set), and component groups such as rings.
 
+use crate::bugzilla::BugzillaComponent;
 use crate::changes::Change;
 use crate::db::{Conn, Row, Value, save_row};
 use crate::error::{StoreError, StoreResult};
 use crate::listing::{Listing, order_by};
+use crate::named_types::NamedType;
 use crate::products::record;
 use crate::releases::id_of;
 use serde::Serialize;
@@ -24,7 +26,7 @@ pub struct GlobalComponent {
     pub name: String,
     pub dist_git_path: Option<String>,
     pub dist_git_web_url: Option<String>,
-    pub labels: Vec<String>,
+    pub labels: Vec<NamedType>,
     pub upstream: Option<Upstream>,
 }
 
@@ -36,6 +38,8 @@ pub struct GlobalComponentFilter {
     pub upstream_homepages: Vec<String>,
     pub upstream_scm_types: Vec<String>,
     pub upstream_scm_urls: Vec<String>,
+    /// Components carrying any of these labels.
+    pub labels: Vec<String>,
 }
 
 pub fn list_global_components(
@@ -54,6 +58,12 @@ pub fn list_global_components(
         .any_of("g.upstream_homepage", &f.upstream_homepages)
         .any_of("g.upstream_scm_type", &f.upstream_scm_types)
         .any_of("g.upstream_scm_url", &f.upstream_scm_urls);
+    if !f.labels.is_empty() {
+        let p = l.sql.bind(f.labels.clone());
+        l.condition(format!(
+            "g.id IN (SELECT gl.global_component_id FROM global_component_labels gl JOIN labels lb ON lb.id = gl.label_id WHERE lb.name = ANY({p}))"
+        ));
+    }
     let order = order_by(
         ordering,
         &[
@@ -69,7 +79,7 @@ pub fn list_global_components(
         &order,
         page,
     )?;
-    let items = rows
+    let mut items: Vec<GlobalComponent> = rows
         .into_iter()
         .map(|mut r| {
             let homepage = r.opt_text(3)?;
@@ -89,7 +99,65 @@ pub fn list_global_components(
             })
         })
         .collect::<StoreResult<_>>()?;
+    let ids: Vec<i64> = items.iter().map(|g| g.id).collect();
+    let mut labels = labels_of(conn, &ids)?;
+    for g in &mut items {
+        g.labels = labels.remove(&g.id).unwrap_or_default();
+    }
     Ok((count, items))
+}
+
+/// The labels of each of these global components, by id.
+fn labels_of(conn: &mut dyn Conn, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<NamedType>>> {
+    let mut out: HashMap<i64, Vec<NamedType>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for mut r in conn.query(
+        "SELECT gl.global_component_id, lb.id, lb.name, lb.description
+           FROM global_component_labels gl JOIN labels lb ON lb.id = gl.label_id
+          WHERE gl.global_component_id = ANY($1) ORDER BY lb.name, lb.id",
+        &[Value::IntList(ids.to_vec())],
+    )? {
+        out.entry(r.int(0)?).or_default().push(NamedType {
+            id: r.int(1)?,
+            name: r.text(2)?,
+            description: r.text(3)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Puts a label on a global component, or takes it off (`on` false);
+/// answers the component as it is now.
+pub fn set_label(
+    conn: &mut dyn Conn,
+    component: &GlobalComponent,
+    label: &NamedType,
+    on: bool,
+    changes: &mut Vec<Change>,
+) -> StoreResult<GlobalComponent> {
+    if on {
+        conn.execute(
+            "INSERT INTO global_component_labels (global_component_id, label_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[component.id.into(), label.id.into()],
+        )?;
+    } else {
+        conn.execute(
+            "DELETE FROM global_component_labels WHERE global_component_id = $1 AND label_id = $2",
+            &[component.id.into(), label.id.into()],
+        )?;
+    }
+    let saved = get_global_component(conn, component.id)?
+        .ok_or_else(|| StoreError::Internal("labelled component vanished".into()))?;
+    record(
+        changes,
+        "globalcomponent",
+        saved.id,
+        Some(component),
+        Some(&saved),
+    );
+    Ok(saved)
 }
 
 pub fn get_global_component(conn: &mut dyn Conn, id: i64) -> StoreResult<Option<GlobalComponent>> {
@@ -149,6 +217,16 @@ pub fn delete_global_component(
     existing: &GlobalComponent,
     changes: &mut Vec<Change>,
 ) -> StoreResult<()> {
+    crate::contacts::delete_contacts_of(
+        conn,
+        crate::contacts::Scope::Global,
+        &[existing.id],
+        changes,
+    )?;
+    conn.execute(
+        "DELETE FROM global_component_labels WHERE global_component_id = $1",
+        &[existing.id.into()],
+    )?;
     conn.execute(
         "DELETE FROM global_components WHERE id = $1",
         &[existing.id.into()],
@@ -185,7 +263,7 @@ pub struct ReleaseComponent {
     /// The component's own branch, or the release's when it has none.
     pub dist_git_branch: Option<String>,
     pub dist_git_web_url: Option<String>,
-    pub bugzilla_component: Option<String>,
+    pub bugzilla_component: Option<BugzillaComponent>,
     pub brew_package: Option<String>,
     pub active: bool,
     #[serde(rename = "type")]
@@ -194,6 +272,8 @@ pub struct ReleaseComponent {
     /// The branch set on the component itself (not inherited).
     #[serde(skip)]
     pub own_dist_git_branch: Option<String>,
+    #[serde(skip)]
+    pub bugzilla_component_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,6 +289,8 @@ pub struct ReleaseComponentFilter {
     pub srpm_names: Vec<String>,
     /// Components of inactive releases are hidden unless this is set (PDC).
     pub include_inactive_release: bool,
+    /// Components filed under a bugzilla component of one of these names.
+    pub bugzilla_components: Vec<String>,
 }
 
 fn read_release_component(mut r: Row) -> StoreResult<ReleaseComponent> {
@@ -230,6 +312,7 @@ fn read_release_component(mut r: Row) -> StoreResult<ReleaseComponent> {
         component_type: r.text(9)?,
         srpm: r.opt_text(10)?.map(|name| Srpm { name }),
         own_dist_git_branch: own,
+        bugzilla_component_id: r.opt_int(11)?,
     })
 }
 
@@ -324,6 +407,12 @@ pub fn list_release_components(
             &f.dist_git_branches,
         )
         .nullable("rc.srpm_name", &f.srpm_names);
+    if !f.bugzilla_components.is_empty() {
+        let p = l.sql.bind(f.bugzilla_components.clone());
+        l.condition(format!(
+            "rc.bugzilla_component_id IN (SELECT b.id FROM bugzilla_components b WHERE b.name = ANY({p}))"
+        ));
+    }
     let order = order_by(
         ordering,
         &[
@@ -349,7 +438,7 @@ pub fn list_release_components(
     let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
     let mut by_id: HashMap<i64, ReleaseComponent> = conn
         .query(
-            "SELECT rc.id, r.release_id, r.active, g.name, rc.name, rc.dist_git_branch, r.dist_git_branch, rc.brew_package, rc.active, ct.name, rc.srpm_name
+            "SELECT rc.id, r.release_id, r.active, g.name, rc.name, rc.dist_git_branch, r.dist_git_branch, rc.brew_package, rc.active, ct.name, rc.srpm_name, rc.bugzilla_component_id
                FROM release_components rc
                JOIN releases r ON r.id = rc.release_id
                JOIN global_components g ON g.id = rc.global_component_id
@@ -360,6 +449,26 @@ pub fn list_release_components(
         .into_iter()
         .map(|row| read_release_component(row).map(|c| (c.id, c)))
         .collect::<StoreResult<_>>()?;
+    let nodes: Vec<i64> = by_id
+        .values()
+        .filter_map(|c| c.bugzilla_component_id)
+        .collect();
+    if !nodes.is_empty() {
+        let f = crate::bugzilla::BugzillaFilter {
+            ids: nodes,
+            ..Default::default()
+        };
+        let found: HashMap<i64, BugzillaComponent> = crate::bugzilla::list(conn, &f, &[], None)?
+            .1
+            .into_iter()
+            .map(|b| (b.id, b))
+            .collect();
+        for c in by_id.values_mut() {
+            c.bugzilla_component = c
+                .bugzilla_component_id
+                .and_then(|id| found.get(&id).cloned());
+        }
+    }
     let items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
     Ok((count, items))
 }
@@ -431,6 +540,7 @@ pub fn save_release_component(
         new.brew_package.clone().into(),
         new.active.into(),
         new.srpm.as_ref().map(|s| s.name.clone()).into(),
+        new.bugzilla_component_id.into(),
     ];
     let id = save_row(
         conn,
@@ -444,6 +554,7 @@ pub fn save_release_component(
             "brew_package",
             "active",
             "srpm_name",
+            "bugzilla_component_id",
         ],
         params,
         existing.map(|o| o.id),
@@ -465,6 +576,13 @@ pub fn delete_release_component(
     existing: &ReleaseComponent,
     changes: &mut Vec<Change>,
 ) -> StoreResult<()> {
+    crate::contacts::delete_contacts_of(
+        conn,
+        crate::contacts::Scope::Release,
+        &[existing.id],
+        changes,
+    )?;
+    crate::relationships::delete_touching(conn, &[existing.id], changes)?;
     conn.execute(
         "DELETE FROM component_group_members WHERE release_component_id = $1",
         &[existing.id.into()],
@@ -653,5 +771,171 @@ pub fn delete_group(
         Some(existing),
         None,
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Cloning a release's components into another release.
+
+/// What to clone: the source and target releases (row ids), whether
+/// inactive components come along, and a dist-git branch for all of them.
+#[derive(Debug, Clone)]
+pub struct CloneComponents<'a> {
+    pub from_release: i64,
+    pub to_release: i64,
+    pub include_inactive: bool,
+    pub dist_git_branch: Option<&'a str>,
+}
+
+/// Whether the release (row id) has any component.
+pub fn release_has_components(conn: &mut dyn Conn, release: i64) -> StoreResult<bool> {
+    Ok(conn
+        .query_opt(
+            "SELECT 1 FROM release_components WHERE release_id = $1 LIMIT 1",
+            &[release.into()],
+        )?
+        .is_some())
+}
+
+/// Copies a release's components (a component the target already has, by
+/// name and type, is left as it is), then its component groups and the
+/// relationships between its own components. Answers how many components
+/// were created. Set-based: a few statements whatever the release's size.
+pub fn clone_components(
+    conn: &mut dyn Conn,
+    c: &CloneComponents,
+    changes: &mut Vec<Change>,
+) -> StoreResult<usize> {
+    let before: Vec<i64> = conn
+        .query(
+            "SELECT id FROM release_components WHERE release_id = $1",
+            &[c.to_release.into()],
+        )?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_, _>>()?;
+    conn.execute(
+        "INSERT INTO release_components (release_id, global_component_id, name, type_id, dist_git_branch, brew_package, active, srpm_name, bugzilla_component_id)
+         SELECT CAST($2 AS BIGINT), s.global_component_id, s.name, s.type_id, COALESCE(CAST($3 AS TEXT), s.dist_git_branch), s.brew_package, s.active, s.srpm_name, s.bugzilla_component_id
+           FROM release_components s
+          WHERE s.release_id = $1 AND (s.active = TRUE OR CAST($4 AS BOOLEAN) = TRUE)
+            AND NOT EXISTS (SELECT 1 FROM release_components t WHERE t.release_id = $2 AND t.name = s.name AND t.type_id = s.type_id)",
+        &[
+            c.from_release.into(),
+            c.to_release.into(),
+            c.dist_git_branch.map(str::to_string).into(),
+            c.include_inactive.into(),
+        ],
+    )?;
+    // Source component id -> its copy, matched by name and type.
+    let pairs: HashMap<i64, i64> = conn
+        .query(
+            "SELECT s.id, t.id FROM release_components s
+               JOIN release_components t ON t.release_id = $2 AND t.name = s.name AND t.type_id = s.type_id
+              WHERE s.release_id = $1",
+            &[c.from_release.into(), c.to_release.into()],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.int(1)?)))
+        .collect::<StoreResult<_>>()?;
+    let created: Vec<i64> = pairs
+        .values()
+        .copied()
+        .filter(|id| !before.contains(id))
+        .collect();
+    if !created.is_empty() {
+        let f = ReleaseComponentFilter {
+            ids: created.clone(),
+            include_inactive_release: true,
+            ..Default::default()
+        };
+        for new in list_release_components(conn, &f, &[], None)?.1 {
+            record(changes, "releasecomponent", new.id, None, Some(&new));
+        }
+    }
+    clone_groups(conn, c, &pairs, changes)?;
+    clone_relationships(conn, c, &pairs, changes)?;
+    Ok(created.len())
+}
+
+fn clone_groups(
+    conn: &mut dyn Conn,
+    c: &CloneComponents,
+    pairs: &HashMap<i64, i64>,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    let release_name = |conn: &mut dyn Conn, id: i64| -> StoreResult<String> {
+        conn.query_opt(
+            "SELECT release_id FROM releases WHERE id = $1",
+            &[id.into()],
+        )?
+        .ok_or_else(|| StoreError::Internal("release vanished".into()))?
+        .text(0)
+        .map_err(Into::into)
+    };
+    let from = release_name(conn, c.from_release)?;
+    let to = release_name(conn, c.to_release)?;
+    let f = GroupFilter {
+        releases: vec![from],
+        ..Default::default()
+    };
+    let existing = list_groups(
+        conn,
+        &GroupFilter {
+            releases: vec![to.clone()],
+            ..Default::default()
+        },
+        &[],
+        None,
+    )?
+    .1;
+    for g in list_groups(conn, &f, &[], None)?.1 {
+        if existing
+            .iter()
+            .any(|e| e.group_type == g.group_type && e.description == g.description)
+        {
+            continue;
+        }
+        let members: Vec<i64> = g
+            .components
+            .iter()
+            .filter_map(|m| pairs.get(&m.id).copied())
+            .collect();
+        save_group(
+            conn,
+            None,
+            &g.group_type,
+            &to,
+            &g.description,
+            &members,
+            changes,
+        )?;
+    }
+    Ok(())
+}
+
+fn clone_relationships(
+    conn: &mut dyn Conn,
+    c: &CloneComponents,
+    pairs: &HashMap<i64, i64>,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    let edges = conn.query(
+        "SELECT e.type_id, e.from_component_id, e.to_component_id
+           FROM release_component_relationships e
+           JOIN release_components f ON f.id = e.from_component_id
+           JOIN release_components t ON t.id = e.to_component_id
+          WHERE f.release_id = $1 AND t.release_id = $1",
+        &[c.from_release.into()],
+    )?;
+    for r in edges {
+        let (Some(from), Some(to)) = (pairs.get(&r.int(1)?), pairs.get(&r.int(2)?)) else {
+            continue;
+        };
+        let kind = r.int(0)?;
+        if crate::relationships::find(conn, kind, *from, *to)?.is_none() {
+            crate::relationships::save(conn, None, kind, *from, *to, changes)?;
+        }
+    }
     Ok(())
 }

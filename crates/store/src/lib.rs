@@ -10,8 +10,10 @@
 //!   write emits, in the same transaction.
 //! - [`Store`] is the running handle: reader pool, writer threads, group commit.
 
+pub mod bugzilla;
 pub mod changes;
 pub mod components;
+pub mod contacts;
 pub mod db;
 pub mod error;
 pub mod lifecycle;
@@ -21,6 +23,7 @@ pub mod named_types;
 pub mod outbox;
 pub mod permissions;
 pub mod products;
+pub mod relationships;
 pub mod releases;
 pub mod results;
 mod store;

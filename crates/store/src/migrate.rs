@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_lifecycles.sql"),
         postgres: include_str!("../migrations/postgres/0004_lifecycles.sql"),
     },
+    Migration {
+        version: 5,
+        name: "component details",
+        sqlite: include_str!("../migrations/sqlite/0005_component_details.sql"),
+        postgres: include_str!("../migrations/postgres/0005_component_details.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

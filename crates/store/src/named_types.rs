@@ -1,5 +1,6 @@
 //! Kinds that are just a name and a description: component group types
-//! (`ring`) and SLA types (`bug_fixes`). One table each, one code for both.
+//! (`ring`), SLA types (`bug_fixes`), labels and component relationship
+//! types (`RPMRequires`). One table each, one code for all.
 
 use crate::changes::Change;
 use crate::db::Conn;
@@ -13,6 +14,8 @@ use serde::Serialize;
 pub enum TypeKind {
     ComponentGroup,
     Sla,
+    Label,
+    Relationship,
 }
 
 impl TypeKind {
@@ -20,17 +23,21 @@ impl TypeKind {
         match self {
             TypeKind::ComponentGroup => "component_group_types",
             TypeKind::Sla => "component_sla_types",
+            TypeKind::Label => "labels",
+            TypeKind::Relationship => "component_relationship_types",
         }
     }
     fn class(self) -> &'static str {
         match self {
             TypeKind::ComponentGroup => "releasecomponentgrouptype",
             TypeKind::Sla => "sla",
+            TypeKind::Label => "label",
+            TypeKind::Relationship => "releasecomponentrelationshiptype",
         }
     }
     fn order(self) -> &'static str {
         match self {
-            TypeKind::ComponentGroup => "t.id",
+            TypeKind::ComponentGroup | TypeKind::Label | TypeKind::Relationship => "t.id",
             TypeKind::Sla => "t.name, t.id",
         }
     }
@@ -98,4 +105,39 @@ pub fn save(
     };
     record(changes, kind.class(), id, existing, Some(&saved));
     Ok(saved)
+}
+
+/// How many rows refer to a type of this kind (a type in use is kept).
+pub fn uses(conn: &mut dyn Conn, kind: TypeKind, id: i64) -> StoreResult<i64> {
+    let sql = match kind {
+        TypeKind::ComponentGroup => {
+            "SELECT count(*) FROM component_groups WHERE group_type_id = $1"
+        }
+        TypeKind::Sla => {
+            "SELECT (SELECT count(*) FROM component_branch_slas WHERE sla_id = $1) + (SELECT count(*) FROM release_schedules WHERE sla_id = $1)"
+        }
+        TypeKind::Label => "SELECT count(*) FROM global_component_labels WHERE label_id = $1",
+        TypeKind::Relationship => {
+            "SELECT count(*) FROM release_component_relationships WHERE type_id = $1"
+        }
+    };
+    Ok(conn
+        .query_opt(sql, &[id.into()])?
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+pub fn delete(
+    conn: &mut dyn Conn,
+    kind: TypeKind,
+    existing: &NamedType,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    conn.execute(
+        &format!("DELETE FROM {} WHERE id = $1", kind.table()),
+        &[existing.id.into()],
+    )?;
+    record(changes, kind.class(), existing.id, Some(existing), None);
+    Ok(())
 }

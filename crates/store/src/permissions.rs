@@ -26,6 +26,7 @@ pub fn allows(
 
 /// Lets `group` do `action` on `resource` (no change if it already may).
 pub fn grant(conn: &mut dyn Conn, group: &str, resource: &str, action: &str) -> StoreResult<()> {
+    ensure_group(conn, group)?;
     conn.execute(
         "INSERT INTO group_resource_permissions (group_name, resource, permission) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         &[group.into(), resource.into(), action.into()],
@@ -92,6 +93,7 @@ pub fn save_grant(
     permission: &str,
     changes: &mut Vec<crate::changes::Change>,
 ) -> StoreResult<Grant> {
+    ensure_group(conn, group)?;
     let params: Vec<Value> = vec![group.into(), resource.into(), permission.into()];
     let id = crate::db::save_row(
         conn,
@@ -133,4 +135,107 @@ pub fn delete_grant(
         None,
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Groups: named sets of users, which grants are given to.
+
+/// A group with its members and what it may do (`resource:permission`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub members: Vec<String>,
+    pub permissions: Vec<String>,
+}
+
+/// Makes a group known (a token or a grant names it).
+pub fn ensure_group(conn: &mut dyn Conn, name: &str) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO auth_groups (name) VALUES ($1) ON CONFLICT DO NOTHING",
+        &[name.into()],
+    )?;
+    Ok(())
+}
+
+pub fn list_groups(
+    conn: &mut dyn Conn,
+    ids: &[i64],
+    names: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<Group>)> {
+    let mut l = crate::listing::Listing::new("auth_groups g");
+    if !ids.is_empty() {
+        let p = l.sql.bind(ids.to_vec());
+        l.condition(format!("g.id = ANY({p})"));
+    }
+    l.any_of("g.name", names);
+    let (count, rows) = l.run(conn, "g.id, g.name", "g.id", page)?;
+    let mut groups = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        let name = r.text(1)?;
+        let members = conn
+            .query(
+                "SELECT u.username FROM user_groups ug JOIN users u ON u.id = ug.user_id WHERE ug.group_name = $1 ORDER BY u.username",
+                &[name.clone().into()],
+            )?
+            .into_iter()
+            .map(|mut m| m.text(0))
+            .collect::<Result<_, _>>()?;
+        let permissions = conn
+            .query(
+                "SELECT resource, permission FROM group_resource_permissions WHERE group_name = $1 ORDER BY resource, permission",
+                &[name.clone().into()],
+            )?
+            .into_iter()
+            .map(|mut p| Ok(format!("{}:{}", p.text(0)?, p.text(1)?)))
+            .collect::<StoreResult<_>>()?;
+        groups.push(Group {
+            id: r.int(0)?,
+            name,
+            members,
+            permissions,
+        });
+    }
+    Ok((count, groups))
+}
+
+/// Makes exactly `members` (known users) the members of `group`.
+pub fn set_members(
+    conn: &mut dyn Conn,
+    group: &Group,
+    members: &[String],
+    changes: &mut Vec<crate::changes::Change>,
+) -> StoreResult<Group> {
+    conn.execute(
+        "DELETE FROM user_groups WHERE group_name = $1",
+        &[group.name.clone().into()],
+    )?;
+    conn.execute(
+        "INSERT INTO user_groups (user_id, group_name) SELECT id, CAST($1 AS TEXT) FROM users WHERE username = ANY($2)",
+        &[group.name.clone().into(), Value::TextList(members.to_vec())],
+    )?;
+    let saved = list_groups(conn, &[group.id], &[], None)?
+        .1
+        .pop()
+        .ok_or_else(|| crate::StoreError::Internal("group vanished".into()))?;
+    crate::products::record(changes, "group", group.id, Some(group), Some(&saved));
+    Ok(saved)
+}
+
+/// Which of `usernames` are not known users.
+pub fn unknown_users(conn: &mut dyn Conn, usernames: &[String]) -> StoreResult<Vec<String>> {
+    let known: Vec<String> = conn
+        .query(
+            "SELECT username FROM users WHERE username = ANY($1)",
+            &[Value::TextList(usernames.to_vec())],
+        )?
+        .into_iter()
+        .map(|mut r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    Ok(usernames
+        .iter()
+        .filter(|u| !known.contains(u))
+        .cloned()
+        .collect())
 }

@@ -90,6 +90,7 @@ pub fn create_token(
         }
     };
     for g in groups {
+        crate::permissions::ensure_group(conn, g)?;
         let added = conn.execute(
             "INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[user_id.into(), g.into()],

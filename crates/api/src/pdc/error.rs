@@ -42,12 +42,19 @@ impl PdcError {
     pub fn unique_field(field: &str) -> PdcError {
         PdcError::field(field, "This field must be unique.")
     }
-    /// A unique set already taken, in DRF's words (pdc-updater matches them).
-    pub fn unique_set(fields: &[&str]) -> PdcError {
+    /// `{"detail": ["message"]}`: a serializer's non-field error.
+    pub fn invalid(message: impl Into<String>) -> PdcError {
         PdcError::new(
             StatusCode::BAD_REQUEST,
-            json!({ "detail": [format!("The fields {} must make a unique set.", fields.join(", "))] }),
+            json!({ "detail": [message.into()] }),
         )
+    }
+    /// A unique set already taken, in DRF's words (pdc-updater matches them).
+    pub fn unique_set(fields: &[&str]) -> PdcError {
+        PdcError::invalid(format!(
+            "The fields {} must make a unique set.",
+            fields.join(", ")
+        ))
     }
     pub fn not_found() -> PdcError {
         PdcError::detail(StatusCode::NOT_FOUND, "Not found.")

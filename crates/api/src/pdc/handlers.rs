@@ -111,7 +111,7 @@ where
 
 /// Who writes, if they may: a token, and the group permission for `action`
 /// on the resource (a superuser may do anything).
-async fn authorize(
+pub(super) async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     resource: &'static str,
@@ -154,7 +154,7 @@ async fn authorize(
     })
 }
 
-async fn json_body(state: &AppState, body: Body) -> Result<Value, PdcError> {
+pub(super) async fn json_body(state: &AppState, body: Body) -> Result<Value, PdcError> {
     crate::body::read_json(body, state.settings.max_body_bytes)
         .await
         .map_err(|e| match e {
@@ -226,7 +226,7 @@ async fn query_post(
     body: Body,
 ) -> Result<Response, PdcError> {
     if key != "query/" {
-        return Err(PdcError::method_not_allowed("POST"));
+        return create_under(res, state, headers, key, body).await;
     }
     let body = json_body(&state, body).await?;
     let obj = as_object(&body)?;
@@ -336,8 +336,43 @@ async fn create(
                 }
                 other => res.create(c, as_object(other)?, &mut changes)?,
             };
+            let created = !changes.is_empty();
             changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(answer)
+            Ok::<_, PdcError>((answer, created))
+        })
+        .await?;
+    let (answer, created) = answer;
+    if !created && answer.is_object() {
+        // An idempotent create that found the object already there (PDC
+        // answers 200 and says so).
+        let mut r = axum::Json(answer).into_response();
+        r.headers_mut().insert(
+            "pdc-warning",
+            HeaderValue::from_static("The object already exists."),
+        );
+        return Ok(r);
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// POST to a collection under an object (`global-components/1/labels/`).
+async fn create_under(
+    res: Arc<dyn Resource>,
+    state: AppState,
+    headers: HeaderMap,
+    key: String,
+    body: Body,
+) -> Result<Response, PdcError> {
+    let key = detail_key(&key).ok_or_else(|| PdcError::method_not_allowed("POST"))?;
+    let actor = authorize(&state, &headers, res.prefix(), "update").await?;
+    let body = json_body(&state, body).await?;
+    let answer = state
+        .store
+        .write(move |c| {
+            let mut changes = Vec::new();
+            let created = res.create_under(c, &key, as_object(&body)?, &mut changes)?;
+            changes::record(c, &actor, changes)?;
+            Ok::<_, PdcError>(created)
         })
         .await?;
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())

@@ -12,6 +12,7 @@ mod handlers;
 pub mod query;
 pub mod resource;
 mod resources;
+mod rpc;
 
 use crate::AppState;
 use axum::Router;
@@ -41,17 +42,51 @@ fn resources() -> Vec<Arc<dyn Resource>> {
             kind: almanac_store::named_types::TypeKind::ComponentGroup,
             prefix: "component-group-types",
             renamable: true,
+            described: true,
         }),
         Arc::new(resources::components::ComponentGroups),
+        Arc::new(resources::bugzilla::BugzillaComponents),
+        Arc::new(resources::relationships::Relationships),
         Arc::new(resources::named_types::NamedTypes {
             kind: almanac_store::named_types::TypeKind::Sla,
             prefix: "component-sla-types",
             renamable: false,
+            described: true,
+        }),
+        Arc::new(resources::named_types::NamedTypes {
+            kind: almanac_store::named_types::TypeKind::Label,
+            prefix: "labels",
+            renamable: true,
+            described: true,
+        }),
+        Arc::new(resources::named_types::NamedTypes {
+            kind: almanac_store::named_types::TypeKind::Relationship,
+            prefix: "component-relationship-types",
+            renamable: true,
+            described: false,
         }),
         Arc::new(resources::lifecycle::ComponentBranches),
         Arc::new(resources::lifecycle::BranchSlas),
         Arc::new(resources::lifecycle::ReleaseSchedules),
+        Arc::new(resources::contacts::Contacts {
+            kind: almanac_store::contacts::ContactKind::Person,
+            prefix: "contacts/people",
+        }),
+        Arc::new(resources::contacts::Contacts {
+            kind: almanac_store::contacts::ContactKind::MailingList,
+            prefix: "contacts/mailing-lists",
+        }),
+        Arc::new(resources::contacts::ContactRoles),
+        Arc::new(resources::contacts::ComponentContacts {
+            scope: almanac_store::contacts::Scope::Global,
+            prefix: "global-component-contacts",
+        }),
+        Arc::new(resources::contacts::ComponentContacts {
+            scope: almanac_store::contacts::Scope::Release,
+            prefix: "release-component-contacts",
+        }),
         Arc::new(resources::permissions::GroupResourcePermissions),
+        Arc::new(resources::permissions::Groups),
         Arc::new(resources::changesets::Changesets),
     ]
 }
@@ -64,7 +99,8 @@ pub fn prefixes() -> Vec<&'static str> {
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new()
         .route(&format!("{API_ROOT}/"), get(root))
-        .merge(auth::routes());
+        .merge(auth::routes())
+        .merge(rpc::routes());
     for res in resources() {
         router = handlers::mount(router, res);
     }
@@ -81,7 +117,13 @@ async fn root(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<V
             Value::String(format!("{base}{API_ROOT}/{}/", res.prefix())),
         );
     }
-    for prefix in ["auth/current-user", "auth/token"] {
+    for prefix in [
+        "auth/current-user",
+        "auth/token",
+        "rpc/release/clone",
+        "rpc/release/clone-components",
+        "rpc/release/import-from-composeinfo",
+    ] {
         map.insert(
             prefix.to_string(),
             Value::String(format!("{base}{API_ROOT}/{prefix}/")),

@@ -80,6 +80,17 @@ pub trait Resource: Send + Sync + 'static {
     ) -> Result<(), PdcError> {
         Err(PdcError::method_not_allowed("DELETE"))
     }
+    /// POST to a collection under one object (`global-components/1/labels/`,
+    /// `key` = `1/labels`); needs the resource's update permission.
+    fn create_under(
+        &self,
+        _conn: &mut dyn Conn,
+        _key: &str,
+        _body: &Map<String, Value>,
+        _changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        Err(PdcError::method_not_allowed("POST"))
+    }
 }
 
 /// Checks a request body's keys: unknown ones and read-only ones are refused

@@ -71,6 +71,7 @@ impl SqliteConn {
             pragmas.push_str("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 16384;");
         }
         conn.execute_batch(&pragmas).map_err(classify)?;
+        add_regexp(&conn).map_err(classify)?;
         Ok(SqliteConn {
             conn,
             broken: false,
@@ -108,7 +109,7 @@ impl ToSql for Arg<'_> {
 }
 
 /// Rewrites PostgreSQL-dialect SQL for SQLite, outside quotes: `$n` becomes a
-/// positional `?`, and `= ANY($n)` becomes `IN (?, ...)` with the list's
+/// positional `?`, the PostgreSQL regex match ` ~ ` becomes ` REGEXP `, and `= ANY($n)` becomes `IN (?, ...)` with the list's
 /// elements (or `IN (SELECT value FROM json_each(?))` for a long list).
 /// Answers the statement and its arguments in order.
 fn rewrite<'a>(sql: &str, params: &'a [Value]) -> (String, Vec<Arg<'a>>) {
@@ -166,6 +167,12 @@ fn rewrite<'a>(sql: &str, params: &'a [Value]) -> (String, Vec<Arg<'a>>) {
                 i = j + 1;
                 copied = i;
             }
+            b' ' if sql[i..].starts_with(" ~ ") => {
+                out.push_str(&sql[copied..i]);
+                out.push_str(" REGEXP ");
+                i += 3;
+                copied = i;
+            }
             b'$' if i + 1 < b.len() && b[i + 1].is_ascii_digit() => {
                 let (n, j) = number(i + 1);
                 out.push_str(&sql[copied..i]);
@@ -183,6 +190,28 @@ fn rewrite<'a>(sql: &str, params: &'a [Value]) -> (String, Vec<Arg<'a>>) {
     }
     out.push_str(&sql[copied.min(sql.len())..]);
     (out, args)
+}
+
+/// `text REGEXP pattern`, which SQLite leaves to the application: a search
+/// (not an anchored match), as PostgreSQL's `~`. The compiled pattern is kept
+/// for the statement's life.
+fn add_regexp(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "regexp",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let re = ctx.get_or_create_aux(0, |pattern| {
+                regex_lite::Regex::new(pattern.as_str()?)
+                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+            })?;
+            Ok(match ctx.get_raw(1) {
+                ValueRef::Text(t) => std::str::from_utf8(t).is_ok_and(|t| re.is_match(t)),
+                _ => false,
+            })
+        },
+    )
 }
 
 impl ToSql for Value {

@@ -77,11 +77,8 @@ impl Resource for GlobalComponents {
         Writes::ALL
     }
     fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
-        if !q.values("label").is_empty() {
-            // No labels are served yet: nothing carries one.
-            return Ok((0, Vec::new()));
-        }
         let f = store::GlobalComponentFilter {
+            labels: q.values("label").to_vec(),
             names: q.values("name").to_vec(),
             dist_git_paths: q.values("dist_git_path").to_vec(),
             upstream_homepages: q.values("upstream_homepage").to_vec(),
@@ -93,10 +90,55 @@ impl Resource for GlobalComponents {
         Ok((count, items.iter().map(to_json).collect()))
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
-        let Some(id) = int_key(key) else {
-            return Ok(None);
+        match LabelKey::parse(key) {
+            Some(LabelKey::Labels(id)) => {
+                let Some(g) = store::get_global_component(conn, id)? else {
+                    return Ok(None);
+                };
+                Ok(Some(json!({
+                    "count": g.labels.len(),
+                    "next": null,
+                    "previous": null,
+                    "results": g.labels,
+                })))
+            }
+            Some(LabelKey::Label(id, label)) => Ok(store::get_global_component(conn, id)?
+                .and_then(|g| g.labels.into_iter().find(|l| l.id == label))
+                .as_ref()
+                .map(to_json)),
+            None => Ok(int_key(key)
+                .map(|id| store::get_global_component(conn, id))
+                .transpose()?
+                .flatten()
+                .as_ref()
+                .map(to_json)),
+        }
+    }
+    /// `POST global-components/{id}/labels/ {"name": label}`.
+    fn create_under(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        let Some(LabelKey::Labels(id)) = LabelKey::parse(key) else {
+            return Err(PdcError::method_not_allowed("POST"));
         };
-        Ok(store::get_global_component(conn, id)?.as_ref().map(to_json))
+        let component = store::get_global_component(conn, id)?.ok_or_else(PdcError::not_found)?;
+        check_body(body, &["name", "description", "id", "url"], &[])?;
+        let name = text(body, "name")?.ok_or_else(|| PdcError::required("name"))?;
+        let label = label_named(conn, &name)?.ok_or_else(|| {
+            PdcError::bad_request(format!("Label with name {name} does not exist."))
+        })?;
+        if component.labels.iter().any(|l| l.id == label.id) {
+            return Err(PdcError::bad_request(format!(
+                "Label {name} is already on component {}.",
+                component.name
+            )));
+        }
+        store::set_label(conn, &component, &label, true, changes)?;
+        Ok(to_json(&label))
     }
     fn create(
         &self,
@@ -127,6 +169,18 @@ impl Resource for GlobalComponents {
         key: &str,
         changes: &mut Vec<Change>,
     ) -> Result<(), PdcError> {
+        if let Some(LabelKey::Label(id, label)) = LabelKey::parse(key) {
+            let component =
+                store::get_global_component(conn, id)?.ok_or_else(PdcError::not_found)?;
+            let label = component
+                .labels
+                .iter()
+                .find(|l| l.id == label)
+                .cloned()
+                .ok_or_else(PdcError::not_found)?;
+            store::set_label(conn, &component, &label, false, changes)?;
+            return Ok(());
+        }
         let old = int_key(key)
             .map(|id| store::get_global_component(conn, id))
             .transpose()?
@@ -146,6 +200,41 @@ impl Resource for GlobalComponents {
         }
         Ok(store::delete_global_component(conn, &old, changes)?)
     }
+}
+
+/// The labels under a global component: `{id}/labels` or `{id}/labels/{label_id}`.
+enum LabelKey {
+    Labels(i64),
+    Label(i64, i64),
+}
+
+impl LabelKey {
+    fn parse(key: &str) -> Option<LabelKey> {
+        let mut parts = key.trim_end_matches('/').split('/');
+        let id = parts.next()?.parse().ok()?;
+        if parts.next()? != "labels" {
+            return None;
+        }
+        match parts.next() {
+            None => Some(LabelKey::Labels(id)),
+            Some(l) => {
+                let label = l.parse().ok()?;
+                parts.next().is_none().then_some(LabelKey::Label(id, label))
+            }
+        }
+    }
+}
+
+fn label_named(
+    conn: &mut dyn Conn,
+    name: &str,
+) -> Result<Option<almanac_store::named_types::NamedType>, PdcError> {
+    use almanac_store::named_types::{TypeKind, list};
+    Ok(
+        list(conn, TypeKind::Label, &[name.to_string()], &[], &[], None)?
+            .1
+            .pop(),
+    )
 }
 
 impl GlobalComponents {
@@ -305,11 +394,8 @@ impl Resource for ReleaseComponents {
         Writes::ALL
     }
     fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
-        if !q.values("bugzilla_component").is_empty() {
-            // No bugzilla components are served yet: nothing carries one.
-            return Ok((0, Vec::new()));
-        }
         let f = store::ReleaseComponentFilter {
+            bugzilla_components: q.values("bugzilla_component").to_vec(),
             names: q.values("name").to_vec(),
             releases: q.values("release").to_vec(),
             global_components: q.values("global_component").to_vec(),
@@ -444,12 +530,21 @@ impl ReleaseComponents {
                 ),
             ));
         }
-        if let Some(b) = text(body, "bugzilla_component")? {
-            return Err(PdcError::field(
-                "bugzilla_component",
-                format!("Bugzilla component '{b}' does not exist."),
-            ));
-        }
+        let bugzilla_component_id = match body.get("bugzilla_component") {
+            None if keep => old.as_ref().and_then(|o| o.bugzilla_component_id),
+            None | Some(Value::Null) => None,
+            Some(_) => {
+                let path = text(body, "bugzilla_component")?.unwrap_or_default();
+                Some(
+                    almanac_store::bugzilla::resolve(conn, &path)?.ok_or_else(|| {
+                        PdcError::field(
+                            "bugzilla_component",
+                            format!("Bugzilla component '{path}' does not exist."),
+                        )
+                    })?,
+                )
+            }
+        };
         let srpm = match body.get("srpm") {
             None if keep => old.as_ref().and_then(|o| o.srpm.clone()),
             None | Some(Value::Null) => None,
@@ -492,6 +587,7 @@ impl ReleaseComponents {
                 "dist_git_branch",
                 old.as_ref().map(|o| o.own_dist_git_branch.clone()),
             )?,
+            bugzilla_component_id,
         };
         let clash =
             store::release_component_id(conn, &release, &new.name, Some(&new.component_type))?;
@@ -667,17 +763,20 @@ impl ComponentGroups {
     }
 }
 
-/// A release component named `{"id": n}` or `{"release": r, "name": n}`,
-/// which must belong to `release`.
-fn component_ref(conn: &mut dyn Conn, item: &Value, release: &str) -> Result<i64, PdcError> {
-    let bad = || {
+/// A release component named `{"id": n}` or `{"release": r, "name": n}`
+/// (with `"type"` when the name is not enough), which must exist.
+pub fn release_component_ref(
+    conn: &mut dyn Conn,
+    field: &str,
+    item: &Value,
+) -> Result<ReleaseComponent, PdcError> {
+    let obj = item.as_object().ok_or_else(|| {
         PdcError::field(
-            "components",
-            format!("{item} is not a component of release {release}."),
+            field,
+            "A component is {\"id\": n} or {\"release\": r, \"name\": n}.",
         )
-    };
-    let obj = item.as_object().ok_or_else(bad)?;
-    let component = if let Some(id) = obj.get("id").and_then(Value::as_i64) {
+    })?;
+    let found = if let Some(id) = obj.get("id").and_then(Value::as_i64) {
         store::get_release_component(conn, id, true)?
     } else {
         let (Some(r), Some(n)) = (
@@ -685,17 +784,28 @@ fn component_ref(conn: &mut dyn Conn, item: &Value, release: &str) -> Result<i64
             obj.get("name").and_then(Value::as_str),
         ) else {
             return Err(PdcError::field(
-                "components",
+                field,
                 "A component is {\"id\": n} or {\"release\": r, \"name\": n}.",
             ));
         };
-        match store::release_component_id(conn, r, n, None)? {
+        let kind = obj.get("type").and_then(Value::as_str);
+        match store::release_component_id(conn, r, n, kind)? {
             Some(id) => store::get_release_component(conn, id, true)?,
             None => None,
         }
     };
-    match component {
-        Some(c) if c.release.release_id == release => Ok(c.id),
-        _ => Err(bad()),
+    found.ok_or_else(|| PdcError::field(field, format!("Release component {item} does not exist.")))
+}
+
+/// A release component reference that must belong to `release`.
+fn component_ref(conn: &mut dyn Conn, item: &Value, release: &str) -> Result<i64, PdcError> {
+    let component = release_component_ref(conn, "components", item)?;
+    if component.release.release_id == release {
+        Ok(component.id)
+    } else {
+        Err(PdcError::field(
+            "components",
+            format!("{item} is not a component of release {release}."),
+        ))
     }
 }

@@ -1,11 +1,14 @@
 //! The PDC resources Almanac serves, one module each.
 
+pub mod bugzilla;
 pub mod changesets;
 pub mod components;
+pub mod contacts;
 pub mod lifecycle;
 pub mod named_types;
 pub mod permissions;
 pub mod products;
+pub mod relationships;
 pub mod releases;
 
 use super::error::PdcError;

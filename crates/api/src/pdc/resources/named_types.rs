@@ -1,5 +1,6 @@
-//! `component-group-types/` and `component-sla-types/`: a name and a
-//! description, one resource for both.
+//! `component-group-types/`, `component-sla-types/`, `labels/` and
+//! `component-relationship-types/`: a name (and a description), one resource
+//! for all.
 
 use super::{int_key, to_json};
 use crate::pdc::error::PdcError;
@@ -15,6 +16,31 @@ pub struct NamedTypes {
     pub prefix: &'static str,
     /// SLA names never change once given (PDC); group type names may.
     pub renamable: bool,
+    /// Whether objects show (and take) a description.
+    pub described: bool,
+}
+
+impl NamedTypes {
+    fn json(&self, t: &store::NamedType) -> Value {
+        let mut v = to_json(t);
+        if !self.described {
+            v.as_object_mut().map(|o| o.remove("description"));
+        }
+        v
+    }
+    fn writable(&self) -> &'static [&'static str] {
+        if self.described {
+            &["name", "description"]
+        } else {
+            &["name"]
+        }
+    }
+    fn find(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<store::NamedType>, PdcError> {
+        let Some(id) = int_key(key) else {
+            return Ok(None);
+        };
+        Ok(store::list(conn, self.kind, &[], &[id], &[], None)?.1.pop())
+    }
 }
 
 impl Resource for NamedTypes {
@@ -28,24 +54,22 @@ impl Resource for NamedTypes {
         &["id", "name"]
     }
     fn fields(&self) -> &'static [&'static str] {
-        &["id", "name", "description"]
+        if self.described {
+            &["id", "name", "description"]
+        } else {
+            &["id", "name"]
+        }
     }
     fn writes(&self) -> Writes {
-        Writes::NO_DELETE
+        Writes::ALL
     }
     fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
         let (count, items) =
             store::list(conn, self.kind, q.values("name"), &[], &q.ordering, q.page)?;
-        Ok((count, items.iter().map(to_json).collect()))
+        Ok((count, items.iter().map(|t| self.json(t)).collect()))
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
-        let Some(id) = int_key(key) else {
-            return Ok(None);
-        };
-        Ok(store::list(conn, self.kind, &[], &[id], &[], None)?
-            .1
-            .first()
-            .map(to_json))
+        Ok(self.find(conn, key)?.as_ref().map(|t| self.json(t)))
     }
     fn create(
         &self,
@@ -53,11 +77,11 @@ impl Resource for NamedTypes {
         body: &Map<String, Value>,
         changes: &mut Vec<Change>,
     ) -> Result<Value, PdcError> {
-        check_body(body, &["name", "description"], &["id"])?;
+        check_body(body, self.writable(), &["id"])?;
         let name = required_text(body, "name")?;
         self.check_free(conn, &name)?;
         let description = text(body, "description")?.unwrap_or_default();
-        Ok(to_json(&store::save(
+        Ok(self.json(&store::save(
             conn,
             self.kind,
             None,
@@ -74,12 +98,8 @@ impl Resource for NamedTypes {
         partial: bool,
         changes: &mut Vec<Change>,
     ) -> Result<Value, PdcError> {
-        check_body(body, &["name", "description"], &["id"])?;
-        let id = int_key(key).ok_or_else(PdcError::not_found)?;
-        let old = store::list(conn, self.kind, &[], &[id], &[], None)?
-            .1
-            .pop()
-            .ok_or_else(PdcError::not_found)?;
+        check_body(body, self.writable(), &["id"])?;
+        let old = self.find(conn, key)?.ok_or_else(PdcError::not_found)?;
         let name = match text(body, "name")? {
             Some(n) if n != old.name && !self.renamable => {
                 return Err(PdcError::field("name", "The name can not be changed."));
@@ -96,7 +116,7 @@ impl Resource for NamedTypes {
             None if partial => old.description.clone(),
             None => String::new(),
         };
-        Ok(to_json(&store::save(
+        Ok(self.json(&store::save(
             conn,
             self.kind,
             Some(&old),
@@ -104,6 +124,22 @@ impl Resource for NamedTypes {
             &description,
             changes,
         )?))
+    }
+    fn delete(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), PdcError> {
+        let old = self.find(conn, key)?.ok_or_else(PdcError::not_found)?;
+        let uses = store::uses(conn, self.kind, old.id)?;
+        if uses > 0 {
+            return Err(PdcError::bad_request(format!(
+                "Cannot delete {} because {uses} objects refer to it.",
+                old.name
+            )));
+        }
+        Ok(store::delete(conn, self.kind, &old, changes)?)
     }
 }
 

@@ -146,3 +146,69 @@ impl GroupResourcePermissions {
         )?))
     }
 }
+
+// ---------------------------------------------------------------------------
+
+/// `auth/groups/`: the groups grants are given to, with their members and
+/// permissions; an update sets the members.
+pub struct Groups;
+
+fn group(conn: &mut dyn Conn, key: &str) -> Result<Option<store::Group>, PdcError> {
+    let Some(id) = int_key(key) else {
+        return Ok(None);
+    };
+    Ok(store::list_groups(conn, &[id], &[], None)?.1.pop())
+}
+
+impl Resource for Groups {
+    fn prefix(&self) -> &'static str {
+        "auth/groups"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["id", "name", "members", "permissions"]
+    }
+    fn writes(&self) -> Writes {
+        Writes {
+            create: false,
+            update: true,
+            delete: false,
+        }
+    }
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let (count, items) = store::list_groups(conn, &[], q.values("name"), q.page)?;
+        Ok((count, items.iter().map(to_json).collect()))
+    }
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        Ok(group(conn, key)?.as_ref().map(to_json))
+    }
+    fn update(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        partial: bool,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        check_body(body, &["members"], &["id", "name", "permissions"])?;
+        let old = group(conn, key)?.ok_or_else(PdcError::not_found)?;
+        let members = match crate::pdc::resource::string_list(body, "members")? {
+            Some(m) => m,
+            None if partial => old.members.clone(),
+            None => return Err(PdcError::required("members")),
+        };
+        let unknown = store::unknown_users(conn, &members)?;
+        if !unknown.is_empty() {
+            return Err(PdcError::field(
+                "members",
+                format!("Unknown users: {}.", unknown.join(", ")),
+            ));
+        }
+        Ok(to_json(&store::set_members(conn, &old, &members, changes)?))
+    }
+}
