@@ -433,6 +433,41 @@ refused(lambda: producer.products.granted._("PATCH", {"name": "Not any more"}), 
 me = producer["auth/current-user"]._()
 check(me["username"] == "producer" and me["groups"] == ["producers"] and me["resource_permissions"] == [{"resource": "products", "permission": "create"}], f"current user: {me}")
 
+# Release RPCs: clone a release with its trees, components and rings; clone components into another release.
+cloned = admin.rpc.release.clone._({"old_release_id": "fedora-41", "version": "42", "dist_git": {"branch": "f42"}})
+check(cloned["release_id"] == "fedora-42" and cloned["dist_git"] == {"branch": "f42"} and cloned["name"] == "Fedora", f"clone: {cloned}")
+check([(v["uid"], v["arches"]) for v in admin["release-variants"]._(release="fedora-42", page_size=-1)]
+      == [(v["uid"], v["arches"]) for v in admin["release-variants"]._(release="fedora-41", page_size=-1)], "variants and arches cloned")
+def components_of(release, **kw):
+    return sorted((c["name"], c["type"], c["active"]) for c in admin["release-components"]._(release=release, page_size=-1, **kw))
+check(components_of("fedora-42") == components_of("fedora-41") and len(components_of("fedora-42")) == 5, f"components cloned: {components_of('fedora-42')}")
+check({c["dist_git_branch"] for c in admin["release-components"]._(release="fedora-42", page_size=-1)} == {"f42"}, "clones inherit the new branch")
+check(sorted(g["description"] for g in admin["component-groups"]._(release="fedora-42", page_size=-1)) == ["ring 0", "ring 1"], "rings cloned")
+ring1 = [g for g in admin["component-groups"]._(release="fedora-42", page_size=-1) if g["description"] == "ring 1"][0]
+check([(c["name"], admin["release-components"][str(c["id"])]._()["release"]["release_id"]) for c in ring1["components"]]
+      == [("firefox", "fedora-42")], f"ring members are the clones: {ring1}")
+clone_sets = admin.changesets._(resource="releasecomponent", page_size=-1)
+check(any(sum(1 for ch in cs["changes"] if ch["resource"] == "releasecomponent") == 5 for cs in clone_sets), "one changeset holds the cloned components")
+refused(lambda: admin.rpc.release.clone._({"version": "43"}), 400, {"__all__": "Missing old_release_id"})
+refused(lambda: admin.rpc.release.clone._({"old_release_id": "fedora-41", "version": "42"}), 400)
+refused(lambda: admin.rpc.release.clone._({"old_release_id": "fedora-41", "version": "44", "include_trees": ["Nope.x86_64"]}), 400)
+check(admin.releases._(version="44")["count"] == 0, "a refused clone leaves nothing behind")
+refused(lambda: limited.rpc.release.clone._({"old_release_id": "fedora-41", "version": "45"}), 403)
+trees = admin.rpc.release.clone._({"old_release_id": "fedora-41", "version": "46", "include_trees": ["Server.x86_64"],
+                                    "include_inactive": False, "component_dist_git_branch": "stable"})
+check(admin["release-variants"]["fedora-46"]["Server"]._()["arches"] == ["x86_64"], "include_trees keeps the trees asked for")
+check(components_of("fedora-46") == [c for c in components_of("fedora-41") if c[2]], f"include_inactive=False: {components_of('fedora-46')}")
+check({c["dist_git_branch"] for c in admin["release-components"]._(release="fedora-46", page_size=-1)} == {"stable"}, "component_dist_git_branch")
+admin.releases._({"short": "fedora", "version": "47", "name": "Fedora", "release_type": "ga"})
+into = admin.rpc.release["clone-components"]._({"source_release_id": "fedora-41", "target_release_id": "fedora-47"})
+check(into["url"].endswith("/release-components/?release=fedora-47"), f"clone-components: {into}")
+check(components_of("fedora-47") == components_of("fedora-41"), "components cloned into an existing release")
+again = admin.rpc.release["clone-components"]._({"source_release_id": "fedora-41", "target_release_id": "fedora-47"})
+check(components_of("fedora-47") == components_of("fedora-41"), "cloning again adds nothing")
+refused(lambda: admin.rpc.release["clone-components"]._({"source_release_id": "fedora-41"}), 400, {"target_release_id": ["This field is required."]})
+refused(lambda: admin.rpc.release["clone-components"]._({"source_release_id": "fedora-47", "target_release_id": "nope-1"}), 400)
+refused(lambda: anonymous.rpc.release["clone-components"]._({"source_release_id": "fedora-41", "target_release_id": "fedora-47"}), 401)
+
 # Filters too long for a URL (PDC issue 421): the same list, asked by POST.
 many = [f"no-such-component-{i:05d}" for i in range(3000)] + ["bash", "glibc"]
 found = admin.session.post(API + "release-components/query/", json={"name": many, "release": "fedora-41", "page_size": -1})
@@ -471,12 +506,15 @@ with tempfile.TemporaryDirectory() as home:
     info = json.loads(cli("--json", "release", "info", "fedora-41"))
     check(info["release_id"] == "fedora-41" and [x["uid"] for x in info["variants"]] == ["Server"], f"pdc release info: {info}")
     active = json.loads(cli("--json", "release", "list"))
-    check(sorted(x["release_id"] for x in active) == ["fedora-40", "fedora-40-updates", "fedora-41", "rocky-9", "sat-6.0@rhel-9"],
+    check(sorted(x["release_id"] for x in active) == ["fedora-40", "fedora-40-updates", "fedora-41", "fedora-42", "fedora-46", "fedora-47",
+                                                          "rocky-9", "sat-6.0@rhel-9"],
           f"pdc release list: {active}")
     cli("release", "update", "rocky-9", "--deactivate")
     check(admin.releases["rocky-9"]._()["active"] is False, "pdc release update --deactivate")
+    made = json.loads(cli("--json", "release", "clone", "rocky-9", "--version", "10", "--dist-git-branch", "r10"))
+    check(made["release_id"] == "rocky-10" and made["dist_git"] == {"branch": "r10"}, f"pdc release clone: {made}")
     variants = json.loads(cli("--json", "release-variant", "list"))
-    check(len(variants) == 1, f"pdc release-variant list: {variants}")
+    check(len(variants) == 3, f"pdc release-variant list: {variants}")
     cli("release-variant", "create", "--release", "rocky-9", "--uid", "BaseOS", "--id", "BaseOS", "--name", "BaseOS",
         "--type", "variant", "--arch", "x86_64", "--arch", "aarch64")
     check(admin["release-variants"]["rocky-9"]["BaseOS"]._()["arches"] == ["aarch64", "x86_64"], "pdc release-variant create")
