@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from beanbag import BeanBagException
 from pdc_client import PDCClient
@@ -124,6 +125,16 @@ check(rename["name"] == "Fedora Linux" and json.loads(history[0]["changes"][0]["
 check(admin.changesets[str(history[0]["id"])]._()["id"] == history[0]["id"], "changeset by id")
 check(admin.changesets._(author="producer")["count"] == 1, "filter by author")
 
+# "As of" reads: an object as each of its changesets left it.
+created_at, renamed_at = history[-1]["committed_on"], history[0]["committed_on"]
+check(admin.products.fedora._(as_of=created_at)["name"] == "Fedora", f"fedora as created ({created_at})")
+check(admin.products.fedora._(as_of=renamed_at)["name"] == "Fedora Linux", "fedora as renamed")
+was = admin.session.get(API + "products/fedora/", params={"as_of": created_at})
+check(was.headers.get("almanac-as-of-changeset") == str(history[-1]["id"]), f"the changeset it comes from: {was.headers}")
+refused(lambda: admin.products.fedora._(as_of="2001-01-01"), 404)
+refused(lambda: admin.products.fedora._(as_of="last tuesday"), 400)
+refused(lambda: admin.arches.x86_64._(as_of=created_at), 400)
+
 # Reference data, seeded as PDC seeds it.
 types = admin["release-types"]._(page_size=-1)
 check([t["short"] for t in types] == ["ga", "updates", "eus", "aus", "els", "fast"], f"release types: {types}")
@@ -234,6 +245,10 @@ check(admin["release-components"]._(srpm_name="bash")["count"] == 1, "filter by 
 flipped = admin["release-components"][str(rc["id"])]._("PATCH", {"active": False})
 check(flipped["active"] is False and flipped["brew_package"] == "bash", "PATCH active")
 check(admin["release-components"]._(release="fedora-41", active=False)["count"] == 1, "filter by active")
+rc_history = admin.changesets._(resource="releasecomponent", resource_id=rc["id"], page_size=-1)
+check(len(rc_history) == 2, f"bash's history: {rc_history}")
+check(admin["release-components"][str(rc["id"])]._(as_of=rc_history[-1]["committed_on"])["active"] is True, "bash as it was when created")
+check(admin["release-components"][str(rc["id"])]._(as_of=rc_history[0]["committed_on"])["active"] is False, "bash as of its PATCH")
 refused(lambda: admin["global-components"][str(bash["id"])]._("DELETE", {}), 400)
 
 # Component groups: rings are groups of one release's components.
@@ -358,8 +373,13 @@ check(admin["release-component-contacts"]._(release="fedora-40")["count"] == 0, 
 swapped = admin["release-component-contacts"][str(rcc["id"])]._("PATCH", {"contact": {"mail_name": "devel"}})
 check(swapped["contact"]["mail_name"] == "devel", "PATCH the contact")
 refused(lambda: anonymous["release-component-contacts"]._({"component": {"id": rc["id"]}, "role": "QE_Owner", "contact": {"username": "jdoe"}}), 401)
+time.sleep(0.01)  # as_of reads to the millisecond: keep the PATCH and the DELETE apart
 admin["release-component-contacts"][str(rcc["id"])]._("DELETE", {})
 check(admin["release-component-contacts"]._()["count"] == 0, "release component contact deleted")
+gone = admin.changesets._(resource="releasecomponentcontact", resource_id=rcc["id"], page_size=-1)
+check(admin["release-component-contacts"][str(rcc["id"])]._(as_of=gone[1]["committed_on"])["contact"]["mail_name"] == "devel",
+      "a deleted object as it was before its deletion")
+refused(lambda: admin["release-component-contacts"][str(rcc["id"])]._(as_of=gone[0]["committed_on"]), 404)
 history = admin.changesets._(resource="globalcomponentcontact", page_size=-1)
 check(any(c["changes"][0]["new_value"] and '"Devel_Owner"' in c["changes"][0]["new_value"] for c in history), f"contacts changesets: {history[:1]}")
 

@@ -109,19 +109,39 @@ pub fn history(
           ORDER BY cs.id, c.id",
         &[target_class.into(), target_id.into()],
     )?;
-    rows.into_iter()
-        .map(|mut r| {
-            let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-            Ok(RecordedChange {
-                changeset_id: r.int(0)?,
-                author: r.opt_text(1)?,
-                source: r.text(2)?,
-                committed_on: Timestamp(r.int(3)?),
-                old: parse(r.opt_text(4)?),
-                new: parse(r.opt_text(5)?),
-            })
-        })
-        .collect()
+    rows.into_iter().map(recorded_change).collect()
+}
+
+/// One object as it was at `at`: its last change committed at or before then.
+/// `None` when it had not been created yet; a change whose `new` is `None`
+/// means it had been deleted by then.
+pub fn state_at(
+    conn: &mut dyn Conn,
+    target_class: &str,
+    target_id: i64,
+    at: Timestamp,
+) -> StoreResult<Option<RecordedChange>> {
+    let row = conn.query_opt(
+        "SELECT cs.id, cs.author, cs.source, cs.committed_on, c.old_value, c.new_value
+           FROM changes c JOIN changesets cs ON cs.id = c.changeset_id
+          WHERE c.target_class = $1 AND c.target_id = $2 AND cs.committed_on <= $3
+          ORDER BY cs.id DESC, c.id DESC
+          LIMIT 1",
+        &[target_class.into(), target_id.into(), at.micros().into()],
+    )?;
+    row.map(recorded_change).transpose()
+}
+
+fn recorded_change(mut r: crate::db::Row) -> StoreResult<RecordedChange> {
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    Ok(RecordedChange {
+        changeset_id: r.int(0)?,
+        author: r.opt_text(1)?,
+        source: r.text(2)?,
+        committed_on: Timestamp(r.int(3)?),
+        old: parse(r.opt_text(4)?),
+        new: parse(r.opt_text(5)?),
+    })
 }
 
 /// What `changesets/` can be filtered by.

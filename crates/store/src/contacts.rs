@@ -38,7 +38,7 @@ impl ContactKind {
             ContactKind::MailingList => "mail_name",
         }
     }
-    fn class(self) -> &'static str {
+    pub fn class(self) -> &'static str {
         match self {
             ContactKind::Person => "person",
             ContactKind::MailingList => "maillist",
@@ -294,7 +294,7 @@ impl Scope {
             Scope::Release => "release_component_contacts",
         }
     }
-    fn class(self) -> &'static str {
+    pub fn class(self) -> &'static str {
         match self {
             Scope::Global => "globalcomponentcontact",
             Scope::Release => "releasecomponentcontact",

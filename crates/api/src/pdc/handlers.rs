@@ -7,6 +7,7 @@ use super::query::{pairs, parse_list, select_fields};
 use super::resource::Resource;
 use crate::AppState;
 use crate::auth::{self, Caller};
+use almanac_model::Timestamp;
 use almanac_store::changes::{self, Change};
 use almanac_store::{Actor, Conn, permissions};
 use axum::Router;
@@ -299,14 +300,77 @@ async fn retrieve(
     let Some(key) = detail_key(&key) else {
         return Ok(Redirect::permanent(&format!("{}/", uri.path())).into_response());
     };
+    let mut pairs = pairs(&uri);
+    let as_of = take_as_of(&mut pairs)?;
     // A detail URL takes the list's parameters too (PDC's clients send e.g.
     // `include_inactive_release`); they do not filter a single object.
-    let q = parse_list(&pairs(&uri), res.filters(), &[])?;
+    let q = parse_list(&pairs, res.filters(), &[])?;
     let fields = res.fields();
-    let found = read(&state, move |c| res.get(c, &key)).await?;
+    let (found, changeset) = match as_of {
+        None => (read(&state, move |c| res.get(c, &key)).await?, None),
+        Some(at) => read(&state, move |c| as_it_was(res.as_ref(), c, &key, at)).await?,
+    };
     let mut item = vec![found.ok_or_else(PdcError::not_found)?];
     select_fields(&mut item, &q, fields)?;
-    Ok(axum::Json(item.remove(0)).into_response())
+    let mut response = axum::Json(item.remove(0)).into_response();
+    if let Some(id) = changeset {
+        response.headers_mut().insert(
+            "almanac-as-of-changeset",
+            HeaderValue::from_str(&id.to_string()).expect("digits"),
+        );
+    }
+    Ok(response)
+}
+
+/// `as_of=<ISO 8601 time>` on a detail URL: the object as it was then.
+fn take_as_of(pairs: &mut Vec<(String, String)>) -> Result<Option<Timestamp>, PdcError> {
+    let mut values: Vec<String> = Vec::new();
+    pairs.retain(|(k, v)| {
+        let hit = k == "as_of";
+        if hit {
+            values.push(v.clone());
+        }
+        !hit
+    });
+    match values.as_slice() {
+        [] => Ok(None),
+        // Changesets show their times to the millisecond: a time given to
+        // the millisecond takes in all of it.
+        [raw] => Timestamp::parse_iso8601(raw)
+            .map(|t| match t.micros() % 1000 {
+                0 => Some(Timestamp(t.micros() + 999)),
+                _ => Some(t),
+            })
+            .ok_or_else(|| {
+                PdcError::bad_request(format!(
+                    "as_of: expected an ISO 8601 time such as 2026-11-01T12:00:00Z, got \"{raw}\"."
+                ))
+            }),
+        _ => Err(PdcError::bad_request("as_of: give one time, not several.")),
+    }
+}
+
+/// The object behind `key` as its last change at or before `at` left it,
+/// and that change's changeset; `None` when it did not exist then.
+fn as_it_was(
+    res: &dyn Resource,
+    conn: &mut dyn Conn,
+    key: &str,
+    at: Timestamp,
+) -> Result<(Option<Value>, Option<i64>), PdcError> {
+    let Some(class) = res.history_class() else {
+        return Err(PdcError::bad_request(format!(
+            "as_of: {} keeps no per-object history.",
+            res.prefix()
+        )));
+    };
+    let Some(id) = res.history_id(conn, key)? else {
+        return Ok((None, None));
+    };
+    Ok(match changes::state_at(conn, class, id, at)? {
+        Some(change) => (change.new, Some(change.changeset_id)),
+        None => (None, None),
+    })
 }
 
 async fn create(

@@ -53,6 +53,17 @@ pub trait Resource: Send + Sync + 'static {
     /// One object by its lookup (`fedora-24`, `fedora-24/Server`...).
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError>;
 
+    /// The class the changesets know this resource's objects by (`release`,
+    /// `releasecomponent`...), which makes `?as_of=` reads possible; `None`
+    /// when its writes are not recorded per object.
+    fn history_class(&self) -> Option<&'static str> {
+        None
+    }
+    /// The id the changesets know an object by; numeric lookups are that id.
+    fn history_id(&self, _conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(key.parse().ok())
+    }
+
     fn create(
         &self,
         _conn: &mut dyn Conn,

@@ -123,6 +123,9 @@ impl Resource for BugzillaComponents {
         let (count, items) = store::list(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
     }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("bugzillacomponent")
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(self.find(conn, key)?.as_ref().map(to_json))
     }

@@ -89,6 +89,9 @@ impl Resource for GlobalComponents {
         let (count, items) = store::list_global_components(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
     }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("globalcomponent")
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         match LabelKey::parse(key) {
             Some(LabelKey::Labels(id)) => {
@@ -412,6 +415,9 @@ impl Resource for ReleaseComponents {
     }
     /// Detail reads include components of inactive releases (PDC needed
     /// `?include_inactive_release` for that, which pdc-client always sends).
+    fn history_class(&self) -> Option<&'static str> {
+        Some("releasecomponent")
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         let Some(id) = int_key(key) else {
             return Ok(None);
@@ -634,6 +640,9 @@ impl Resource for ComponentGroups {
         };
         let (count, items) = store::list_groups(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
+    }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("releasecomponentgroup")
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         let Some(id) = int_key(key) else {

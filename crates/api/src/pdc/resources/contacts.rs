@@ -132,6 +132,9 @@ impl Resource for Contacts {
         let (count, items) = store::list_contacts(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
     }
+    fn history_class(&self) -> Option<&'static str> {
+        Some(self.kind.class())
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(self.find(conn, key)?.as_ref().map(to_json))
     }
@@ -514,6 +517,9 @@ impl Resource for ComponentContacts {
         let (count, items) =
             store::list_component_contacts(conn, self.scope, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
+    }
+    fn history_class(&self) -> Option<&'static str> {
+        Some(self.scope.class())
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(self.find(conn, key)?.as_ref().map(to_json))

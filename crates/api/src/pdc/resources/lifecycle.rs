@@ -70,6 +70,9 @@ impl Resource for ComponentBranches {
         let (count, items) = store::list_branches(conn, &f, &today(), &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
     }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("componentbranch")
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         let Some(id) = int_key(key) else {
             return Ok(None);
@@ -237,6 +240,9 @@ impl Resource for BranchSlas {
         };
         let (count, items) = store::list_slas_to_branches(conn, &f, &today(), q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
+    }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("slatocomponentbranch")
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         let Some(id) = int_key(key) else {
@@ -430,6 +436,9 @@ impl Resource for ReleaseSchedules {
         };
         let (count, items) = store::list_schedules(conn, &f, &today(), &q.ordering, q.page)?;
         Ok((count, items.iter().map(schedule_json).collect()))
+    }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("releaseschedule")
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         let Some(id) = int_key(key) else {

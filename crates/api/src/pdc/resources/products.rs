@@ -49,6 +49,12 @@ impl Resource for Products {
         Ok((count, items.iter().map(to_json).collect()))
     }
 
+    fn history_class(&self) -> Option<&'static str> {
+        Some("product")
+    }
+    fn history_id(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(store::get_product(conn, key)?.map(|p| p.id))
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(store::get_product(conn, key)?.as_ref().map(to_json))
     }
@@ -183,6 +189,12 @@ impl Resource for ProductVersions {
         Ok((count, items.iter().map(to_json).collect()))
     }
 
+    fn history_class(&self) -> Option<&'static str> {
+        Some("productversion")
+    }
+    fn history_id(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(store::get_product_version(conn, key)?.map(|p| p.id))
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(store::get_product_version(conn, key)?.as_ref().map(to_json))
     }

@@ -274,6 +274,12 @@ impl Resource for BaseProducts {
         let (count, items) = store::list_base_products(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
     }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("baseproduct")
+    }
+    fn history_id(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(store::get_base_product(conn, key)?.map(|b| b.id))
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(store::get_base_product(conn, key)?.as_ref().map(to_json))
     }
@@ -521,6 +527,12 @@ impl Resource for Releases {
         let (count, items) = store::list_releases(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
     }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("release")
+    }
+    fn history_id(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(store::get_release(conn, key)?.map(|r| r.id))
+    }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         Ok(store::get_release(conn, key)?.as_ref().map(to_json))
     }
@@ -740,6 +752,15 @@ impl Resource for ReleaseVariants {
         };
         let (count, items) = store::list_variants(conn, &f, &q.ordering, q.page)?;
         Ok((count, items.iter().map(to_json).collect()))
+    }
+    fn history_class(&self) -> Option<&'static str> {
+        Some("variant")
+    }
+    fn history_id(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(match split_variant_key(key) {
+            Some((release, uid)) => store::get_variant(conn, release, uid)?.map(|v| v.pk),
+            None => None,
+        })
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
         let Some((release, uid)) = split_variant_key(key) else {
