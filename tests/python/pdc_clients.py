@@ -488,6 +488,39 @@ refused(lambda: admin.rpc.release["clone-components"]._({"source_release_id": "f
 refused(lambda: admin.rpc.release["clone-components"]._({"source_release_id": "fedora-47", "target_release_id": "nope-1"}), 400)
 refused(lambda: anonymous.rpc.release["clone-components"]._({"source_release_id": "fedora-41", "target_release_id": "fedora-47"}), 401)
 
+# Beyond PDC: what a release is supposed to produce, its variants x arches x deliverable types.
+dtypes = admin["deliverable-types"]._(page_size=-1)
+check([t["name"] for t in dtypes] == ["os-repository", "debug-repository", "boot-iso", "dvd-iso", "cloud-qcow2"], f"seeded types: {dtypes}")
+raw = admin["deliverable-types"]._({"name": "server-raw", "artifact": "image", "format": "raw.xz", "variants": ["Server"],
+                                    "arches": ["aarch64"], "pattern": "{name}-{variant}-{version}.{arch}.raw.xz"})
+check(raw == {"name": "server-raw", "artifact": "image", "format": "raw.xz", "variant_types": [], "variants": ["Server"],
+              "arches": ["aarch64"], "pattern": "{name}-{variant}-{version}.{arch}.raw.xz"}, f"deliverable type: {raw}")
+refused(lambda: admin["deliverable-types"]._({"name": "bad", "artifact": "image", "format": "iso", "pattern": "{colour}.iso"}), 400)
+refused(lambda: admin["deliverable-types"]._({"name": "bad", "artifact": "rpm", "format": "iso", "pattern": "{arch}.iso"}), 400)
+refused(lambda: admin["deliverable-types"]._(dict(raw)), 400, {"name": ["This field must be unique."]})
+refused(lambda: anonymous["deliverable-types"]._({"name": "anon", "artifact": "image", "format": "iso", "pattern": "{arch}.iso"}), 401)
+server_arches = admin["release-variants"]["fedora-41"]["Server"]._()["arches"]
+out = admin["release-deliverables"]._(release="fedora-41", page_size=-1)
+check(len(out) == 4 * len(server_arches), f"4 types apply to each Server tree of fedora-41 ({server_arches}): {out}")
+check({"release": "fedora-41", "variant": "Server", "arch": "x86_64", "deliverable_type": "dvd-iso", "artifact": "image", "format": "iso",
+       "path": "Fedora-Server-dvd-x86_64-41.iso"} in out, f"a dvd: {out}")
+check({"release": "fedora-41", "variant": "Server", "arch": "x86_64", "deliverable_type": "os-repository", "artifact": "repository",
+       "format": "rpm", "path": "Server/x86_64/os"} in out, "an os repository")
+admin["release-variants"]["fedora-41"]["Server"]._("PATCH", {"add_arches": ["aarch64"]})
+images = admin["release-deliverables"]._(release="fedora-41", arch="aarch64", artifact="image", page_size=-1)
+check([(d["deliverable_type"], d["path"]) for d in images] == [("boot-iso", "Fedora-Server-netinst-aarch64-41.iso"),
+      ("dvd-iso", "Fedora-Server-dvd-aarch64-41.iso"), ("server-raw", "Fedora-Server-41.aarch64.raw.xz")], f"a new tree, a new type: {images}")
+admin["deliverable-types"]["server-raw"]._("PATCH", {"pattern": "{short}/{release_id}/{variant}.{arch}.raw.xz"})
+check(admin["release-deliverables"]._(release="fedora-41", deliverable_type="server-raw", page_size=-1)[0]["path"]
+      == "fedora/fedora-41/Server.aarch64.raw.xz", "a type's new pattern")
+paged = admin["release-deliverables"]._(release=["fedora-41", "fedora-42"], page_size=3)
+check(paged["count"] == 4 * (len(server_arches) + 1) + 1 + 4 * len(server_arches) and len(paged["results"]) == 3, f"two releases, paged: {paged['count']}")
+refused(lambda: admin["release-deliverables"]._(), 400)
+refused(lambda: admin["release-deliverables"]._(release="nope-1"), 400)
+admin["deliverable-types"]["server-raw"]._("DELETE", {})
+check(admin["release-deliverables"]._(release="fedora-41", deliverable_type="server-raw")["count"] == 0, "a deleted type produces nothing")
+admin["release-variants"]["fedora-41"]["Server"]._("PATCH", {"remove_arches": ["aarch64"]})
+
 # Filters too long for a URL (PDC issue 421): the same list, asked by POST.
 many = [f"no-such-component-{i:05d}" for i in range(3000)] + ["bash", "glibc"]
 found = admin.session.post(API + "release-components/query/", json={"name": many, "release": "fedora-41", "page_size": -1})

@@ -6,6 +6,7 @@
 //! inputs, and the rules (outcome sets, ResultsDB's query language, time formats)
 //! are unit-tested without a database.
 
+pub mod deliverables;
 pub mod error;
 pub mod outcome;
 pub mod product;

@@ -15,6 +15,7 @@ pub mod changes;
 pub mod components;
 pub mod contacts;
 pub mod db;
+pub mod deliverables;
 pub mod error;
 pub mod lifecycle;
 pub mod listing;

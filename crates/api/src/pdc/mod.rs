@@ -65,6 +65,8 @@ fn resources() -> Vec<Arc<dyn Resource>> {
             renamable: true,
             described: false,
         }),
+        Arc::new(resources::deliverables::DeliverableTypes),
+        Arc::new(resources::deliverables::ReleaseDeliverables),
         Arc::new(resources::lifecycle::ComponentBranches),
         Arc::new(resources::lifecycle::BranchSlas),
         Arc::new(resources::lifecycle::ReleaseSchedules),

@@ -4,6 +4,7 @@ pub mod bugzilla;
 pub mod changesets;
 pub mod components;
 pub mod contacts;
+pub mod deliverables;
 pub mod lifecycle;
 pub mod named_types;
 pub mod permissions;
