@@ -238,6 +238,11 @@ refused(lambda: admin["release-components"]._({"release": "fedora-9", "global_co
 refused(lambda: admin["release-components"]._({"release": "fedora-41", "global_component": "nope", "name": "nope"}), 400,
         {"global_component": ["Object with name=nope does not exist."]})
 admin["release-components"]._([{"release": "fedora-41", "global_component": g, "name": g} for g in ("glibc", "python3", "firefox")])
+bad = admin.session.post(API + "release-components/", json=[{"release": "fedora-41", "global_component": "bash", "name": "newone"},
+                                                          {"release": "fedora-41", "global_component": "glibc", "name": "glibc"}])
+check(bad.status_code == 400 and bad.json()["id_of_invalid_data"] == 1 and bad.json()["detail"] == ["The fields release, name, type must make a unique set."],
+      f"a bulk POST names its bad item: {bad.text}")
+check(admin["release-components"]._(name="newone")["count"] == 0, "and writes none of them")
 check(admin["release-components"]._(release="fedora-41", type="rpm")["count"] == 4, "filter by release and type")
 check(admin["release-components"]._(dist_git_branch="f40")["count"] == 1, "filter by inherited branch")
 check(admin["release-components"]._(global_component="bash")["count"] == 3, "filter by global component")

@@ -4,14 +4,14 @@
 
 use crate::bugzilla::BugzillaComponent;
 use crate::changes::Change;
-use crate::db::{Conn, Row, Value, save_row};
+use crate::db::{BulkInsert, ColType, Conn, Row, Value, save_row};
 use crate::error::{StoreError, StoreResult};
 use crate::listing::{Listing, order_by};
 use crate::named_types::NamedType;
 use crate::products::record;
 use crate::releases::id_of;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Upstream {
@@ -569,6 +569,101 @@ pub fn save_release_component(
         Some(&saved),
     );
     Ok(saved)
+}
+
+/// A release component ready to be written: every reference resolved and
+/// every rule checked by the caller.
+#[derive(Debug, Clone)]
+pub struct NewReleaseComponent {
+    pub release_id: i64,
+    pub global_component_id: i64,
+    pub name: String,
+    pub type_id: i64,
+    pub dist_git_branch: Option<String>,
+    pub brew_package: Option<String>,
+    pub active: bool,
+    pub srpm_name: Option<String>,
+}
+
+/// Writes many new release components in a handful of statements whatever
+/// their number (a bulk POST's path), recording each creation; answers them
+/// in the order given.
+pub fn create_release_components(
+    conn: &mut dyn Conn,
+    items: &[NewReleaseComponent],
+    changes: &mut Vec<Change>,
+) -> StoreResult<Vec<ReleaseComponent>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = conn.next_ids("release_components", items.len())?;
+    let rows = items
+        .iter()
+        .zip(&ids)
+        .map(|(c, id)| {
+            vec![
+                (*id).into(),
+                c.release_id.into(),
+                c.global_component_id.into(),
+                c.name.clone().into(),
+                c.type_id.into(),
+                c.dist_git_branch.clone().into(),
+                c.brew_package.clone().into(),
+                c.active.into(),
+                c.srpm_name.clone().into(),
+            ]
+        })
+        .collect();
+    conn.insert_rows(BulkInsert {
+        table: "release_components",
+        columns: &[
+            ("id", ColType::Int),
+            ("release_id", ColType::Int),
+            ("global_component_id", ColType::Int),
+            ("name", ColType::Text),
+            ("type_id", ColType::Int),
+            ("dist_git_branch", ColType::Text),
+            ("brew_package", ColType::Text),
+            ("active", ColType::Bool),
+            ("srpm_name", ColType::Text),
+        ],
+        rows,
+        skip_conflicts: false,
+    })?;
+    let f = ReleaseComponentFilter {
+        ids: ids.clone(),
+        include_inactive_release: true,
+        ..Default::default()
+    };
+    let mut saved: HashMap<i64, ReleaseComponent> = list_release_components(conn, &f, &[], None)?
+        .1
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            let c = saved
+                .remove(id)
+                .ok_or_else(|| StoreError::Internal("a created component vanished".into()))?;
+            record(changes, "releasecomponent", c.id, None, Some(&c));
+            Ok(c)
+        })
+        .collect()
+}
+
+/// The `(release, name, type)` keys among `names` already taken in `releases`.
+pub fn taken_release_component_keys(
+    conn: &mut dyn Conn,
+    releases: &[i64],
+    names: &[String],
+) -> StoreResult<HashSet<(i64, String, i64)>> {
+    conn.query(
+        "SELECT release_id, name, type_id FROM release_components WHERE release_id = ANY($1) AND name = ANY($2)",
+        &[Value::IntList(releases.to_vec()), Value::TextList(names.to_vec())],
+    )?
+    .into_iter()
+    .map(|mut r| Ok((r.int(0)?, r.text(1)?, r.int(2)?)))
+    .collect()
 }
 
 pub fn delete_release_component(

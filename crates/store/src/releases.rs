@@ -34,6 +34,22 @@ pub fn id_of(
     .map_err(Into::into)
 }
 
+/// The ids of the rows whose `column` is one of `values`, by value.
+pub fn ids_of(
+    conn: &mut dyn Conn,
+    table: &str,
+    column: &str,
+    values: &[String],
+) -> StoreResult<HashMap<String, i64>> {
+    conn.query(
+        &format!("SELECT {column}, id FROM {table} WHERE {column} = ANY($1)"),
+        &[Value::TextList(values.to_vec())],
+    )?
+    .into_iter()
+    .map(|mut r| Ok((r.text(0)?, r.int(1)?)))
+    .collect()
+}
+
 /// Every value of `column` in `table`, ordered (choices for error messages).
 pub fn names(conn: &mut dyn Conn, table: &str, column: &str) -> StoreResult<Vec<String>> {
     conn.query(&format!("SELECT {column} FROM {table} ORDER BY id"), &[])?

@@ -389,15 +389,18 @@ async fn create(
         .write(move |c| {
             let mut changes: Vec<Change> = Vec::new();
             let answer = match &body {
-                Value::Array(items) => {
-                    let mut out = Vec::with_capacity(items.len());
-                    for (i, item) in items.iter().enumerate() {
-                        let created =
-                            as_object(item).and_then(|obj| res.create(c, obj, &mut changes));
-                        out.push(created.map_err(|e| bulk_error(e, json!(i), Some(item)))?);
+                Value::Array(items) => match res.create_many(c, items, &mut changes)? {
+                    Some(out) => Value::Array(out),
+                    None => {
+                        let mut out = Vec::with_capacity(items.len());
+                        for (i, item) in items.iter().enumerate() {
+                            let created =
+                                as_object(item).and_then(|obj| res.create(c, obj, &mut changes));
+                            out.push(created.map_err(|e| bulk_error(e, json!(i), Some(item)))?);
+                        }
+                        Value::Array(out)
                     }
-                    Value::Array(out)
-                }
+                },
                 other => res.create(c, as_object(other)?, &mut changes)?,
             };
             let created = !changes.is_empty();

@@ -72,6 +72,17 @@ pub trait Resource: Send + Sync + 'static {
     ) -> Result<Value, PdcError> {
         Err(PdcError::method_not_allowed("POST"))
     }
+    /// A bulk POST's fast path: all of `items` created in a few statements,
+    /// or `None` to have them created one by one (which also finds and
+    /// names the first bad item). Writes nothing when it answers `None`.
+    fn create_many(
+        &self,
+        _conn: &mut dyn Conn,
+        _items: &[Value],
+        _changes: &mut Vec<Change>,
+    ) -> Result<Option<Vec<Value>>, PdcError> {
+        Ok(None)
+    }
     /// PUT (`partial` false: omitted optional fields are erased) or PATCH.
     fn update(
         &self,

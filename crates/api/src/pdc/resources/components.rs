@@ -10,8 +10,9 @@ use almanac_store::changes::Change;
 use almanac_store::components::{
     self as store, ComponentGroup, GlobalComponent, ReleaseComponent, ReleaseRef, Srpm, Upstream,
 };
-use almanac_store::releases::id_of;
+use almanac_store::releases::{id_of, ids_of};
 use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
 
 fn ints(q: &ListQuery, name: &str) -> Result<Vec<i64>, PdcError> {
     q.values(name)
@@ -434,6 +435,14 @@ impl Resource for ReleaseComponents {
     ) -> Result<Value, PdcError> {
         self.save(conn, None, body, false, changes)
     }
+    fn create_many(
+        &self,
+        conn: &mut dyn Conn,
+        items: &[Value],
+        changes: &mut Vec<Change>,
+    ) -> Result<Option<Vec<Value>>, PdcError> {
+        bulk_release_components(conn, items, changes)
+    }
     fn update(
         &self,
         conn: &mut dyn Conn,
@@ -610,6 +619,132 @@ impl ReleaseComponents {
 }
 
 // ---------------------------------------------------------------------------
+
+/// What one item of a bulk POST of release components asks for, when it
+/// asks for nothing the one-by-one path must handle.
+struct PlainComponent {
+    release: String,
+    global_component: String,
+    name: String,
+    component_type: String,
+    dist_git_branch: Option<String>,
+    brew_package: Option<String>,
+    active: bool,
+    srpm_name: Option<String>,
+}
+
+fn plain_component(item: &Value) -> Option<PlainComponent> {
+    const PLAIN: [&str; 8] = [
+        "release",
+        "global_component",
+        "name",
+        "type",
+        "dist_git_branch",
+        "brew_package",
+        "active",
+        "srpm",
+    ];
+    let body = item.as_object()?;
+    if body.keys().any(|k| !PLAIN.contains(&k.as_str())) {
+        return None;
+    }
+    let nonempty = |field: &str| text(body, field).ok().flatten().filter(|s| !s.is_empty());
+    let srpm_name = match body.get("srpm") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(o)) if o.len() == 1 => Some(
+            o.get("name")?
+                .as_str()
+                .filter(|n| !n.is_empty())?
+                .to_string(),
+        ),
+        Some(_) => return None,
+    };
+    Some(PlainComponent {
+        release: nonempty("release")?,
+        global_component: nonempty("global_component")?,
+        name: nonempty("name")?,
+        component_type: match body.get("type") {
+            None => "rpm".to_string(),
+            Some(_) => nonempty("type")?,
+        },
+        dist_git_branch: text(body, "dist_git_branch").ok()?,
+        brew_package: text(body, "brew_package").ok()?,
+        active: boolean(body, "active").ok()?.unwrap_or(true),
+        srpm_name,
+    })
+}
+
+/// The fast path of a bulk POST of release components: when every item is
+/// plain and valid (its release active, its global component and type
+/// known, its key free), all are written at once; otherwise `None`, and the
+/// one-by-one path creates them or names the first bad item.
+fn bulk_release_components(
+    conn: &mut dyn Conn,
+    items: &[Value],
+    changes: &mut Vec<Change>,
+) -> Result<Option<Vec<Value>>, PdcError> {
+    let Some(plain) = items
+        .iter()
+        .map(plain_component)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let distinct = |f: fn(&PlainComponent) -> &String| -> Vec<String> {
+        let set: HashSet<&String> = plain.iter().map(f).collect();
+        set.into_iter().cloned().collect()
+    };
+    let release_filter = almanac_store::releases::ReleaseFilter {
+        release_ids: distinct(|c| &c.release),
+        ..Default::default()
+    };
+    let releases: HashMap<String, (i64, bool)> =
+        almanac_store::releases::list_releases(conn, &release_filter, &[], None)?
+            .1
+            .into_iter()
+            .map(|r| (r.release_id, (r.id, r.active)))
+            .collect();
+    let globals = ids_of(
+        conn,
+        "global_components",
+        "name",
+        &distinct(|c| &c.global_component),
+    )?;
+    let types = ids_of(
+        conn,
+        "release_component_types",
+        "name",
+        &distinct(|c| &c.component_type),
+    )?;
+    let release_ids: Vec<i64> = releases.values().map(|(id, _)| *id).collect();
+    let mut taken =
+        store::taken_release_component_keys(conn, &release_ids, &distinct(|c| &c.name))?;
+    let mut new = Vec::with_capacity(plain.len());
+    for c in plain {
+        let (Some(&(release_id, true)), Some(&global), Some(&type_id)) = (
+            releases.get(&c.release),
+            globals.get(&c.global_component),
+            types.get(&c.component_type),
+        ) else {
+            return Ok(None);
+        };
+        if !taken.insert((release_id, c.name.clone(), type_id)) {
+            return Ok(None);
+        }
+        new.push(store::NewReleaseComponent {
+            release_id,
+            global_component_id: global,
+            name: c.name,
+            type_id,
+            dist_git_branch: c.dist_git_branch,
+            brew_package: c.brew_package,
+            active: c.active,
+            srpm_name: c.srpm_name,
+        });
+    }
+    let created = store::create_release_components(conn, &new, changes)?;
+    Ok(Some(created.iter().map(to_json).collect()))
+}
 
 // ---------------------------------------------------------------------------
 
