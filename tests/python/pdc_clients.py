@@ -493,6 +493,58 @@ refused(lambda: admin.rpc.release["clone-components"]._({"source_release_id": "f
 refused(lambda: admin.rpc.release["clone-components"]._({"source_release_id": "fedora-47", "target_release_id": "nope-1"}), 400)
 refused(lambda: anonymous.rpc.release["clone-components"]._({"source_release_id": "fedora-41", "target_release_id": "fedora-47"}), 401)
 
+# rpc/release/import-from-composeinfo, with a composeinfo.json written by productmd itself.
+import productmd.composeinfo as composeinfo
+
+def compose_info(short, version, variants, layered_on=None):
+    ci = composeinfo.ComposeInfo()
+    ci.compose.id, ci.compose.type, ci.compose.date, ci.compose.respin = f"{short}-{version}-20261101.0", "production", "20261101", 0
+    ci.release.name, ci.release.short, ci.release.version, ci.release.type = short.capitalize(), short, version, "ga"
+    ci.release.is_layered = layered_on is not None
+    if layered_on:
+        ci.base_product.name, ci.base_product.short, ci.base_product.version, ci.base_product.type = layered_on
+    for uid, vtype, arches, children in variants:
+        v = composeinfo.Variant(ci)
+        v.id = v.uid = v.name = uid
+        v.type, v.arches = vtype, set(arches)
+        for cid, carches in children:
+            c = composeinfo.Variant(ci)
+            c.id, c.uid, c.name, c.type, c.arches, c.parent = cid, f"{uid}-{cid}", cid, "optional", set(carches), v
+            v.add(c)
+        ci.variants.add(v)
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as f:
+        ci.dump(f.name)
+        return f.read()
+
+info = compose_info("Rocket", "3.1", [("Server", "variant", ["x86_64", "ppc64le"], [("optional", ["x86_64"])]),
+                                      ("Everything", "variant", ["x86_64", "riscv128"], [])])
+imported = admin.session.post(API + "rpc/release/import-from-composeinfo/", data=info, headers={"Content-Type": "application/json"})
+check(imported.status_code == 201 and imported.json()["url"].endswith("/rest_api/v1/releases/rocket-3.1/")
+      and imported.json()["new_arches"] == ["riscv128"], f"import: {imported.status_code} {imported.text}")
+rocket = admin.releases["rocket-3.1"]._()
+check(rocket["product_version"] == "rocket-3" and rocket["active"] is True and rocket["name"] == "Rocket", f"the release: {rocket}")
+check(admin.products.rocket._()["product_versions"] == ["rocket-3"], "product and product version (the major version) made on the way")
+check([(v["uid"], v["type"], v["arches"]) for v in admin["release-variants"]._(release="rocket-3.1", ordering="variant_uid", page_size=-1)]
+      == [("Everything", "variant", ["riscv128", "x86_64"]), ("Server", "variant", ["ppc64le", "x86_64"]), ("Server-optional", "optional", ["x86_64"])],
+      "variants, children and arches")
+again = admin.session.post(API + "rpc/release/import-from-composeinfo/", data=info)
+check(again.status_code == 201 and again.json()["created"] is False, f"importing again: {again.text}")
+check(admin.changesets._(resource="release", resource_id=admin.changesets._(resource="release", page_size=-1)[0]["changes"][0]["resource_id"])["count"] == 1,
+      "importing again changes nothing")
+grown = compose_info("Rocket", "3.1", [("Server", "variant", ["x86_64", "ppc64le", "s390x"], [])])
+admin.session.post(API + "rpc/release/import-from-composeinfo/", data=grown)
+check(admin["release-variants"]["rocket-3.1"]["Server"]._()["arches"] == ["ppc64le", "s390x", "x86_64"], "a new arch in a later compose is added")
+layered = compose_info("Addon", "9", [("Extras", "variant", ["x86_64"], [])], layered_on=("RHEL", "RHEL", "9", "ga"))
+made = admin.session.post(API + "rpc/release/import-from-composeinfo/", data=layered).json()
+check(made["url"].endswith("/releases/addon-9@rhel-9/") and admin["base-products"]["rhel-9"]._()["name"] == "RHEL", f"layered: {made}")
+broken = admin.session.post(API + "rpc/release/import-from-composeinfo/", data=info[: len(info) // 2])
+check(broken.status_code == 400 and broken.json()["detail"] == "Error parsing productmd metadata." and "line" in broken.json()["place"],
+      f"a truncated composeinfo: {broken.text}")
+wrong = admin.session.post(API + "rpc/release/import-from-composeinfo/", data=json.dumps({"header": {"type": "productmd.rpms", "version": "1.2"}, "payload": {}}))
+check(wrong.status_code == 400 and "productmd.composeinfo" in wrong.json()["reason"], f"not a composeinfo: {wrong.text}")
+check(admin.releases._(short="rocket")["count"] == 1, "nothing half-written")
+refused(lambda: anonymous.rpc.release["import-from-composeinfo"]._(json.loads(info)), 401)
+
 # Beyond PDC: what a release is supposed to produce, its variants x arches x deliverable types.
 dtypes = admin["deliverable-types"]._(page_size=-1)
 check([t["name"] for t in dtypes] == ["os-repository", "debug-repository", "boot-iso", "dvd-iso", "cloud-qcow2"], f"seeded types: {dtypes}")
@@ -553,26 +605,26 @@ with tempfile.TemporaryDirectory() as home:
     shown = json.loads(cli("--json", "product", "info", "rocky"))
     check(shown["name"] == "Rocky", f"pdc product info: {shown}")
     listed = json.loads(cli("--json", "product", "list", "--all"))
-    check(len(listed) == 6, f"pdc product list --all: {listed}")
+    check(len(listed) == 8, f"pdc product list --all: {listed}")
     cli("product", "update", "rocky", "--name", "Rocky Linux")
     check(admin.products.rocky._()["name"] == "Rocky Linux", "pdc product update")
     versions = json.loads(cli("--json", "product-version", "list", "--all"))
-    check(len(versions) == 4, f"pdc product-version list: {versions}")
+    check(len(versions) == 6, f"pdc product-version list: {versions}")
     made = json.loads(cli("--json", "release", "create", "--short", "rocky", "--version", "9", "--release-type", "ga",
                           "--name", "Rocky Linux", "--dist-git-branch", "r9", "--bugzilla-product", "Rocky"))
     check(made["release_id"] == "rocky-9" and made["dist_git"] == {"branch": "r9"}, f"pdc release create: {made}")
     info = json.loads(cli("--json", "release", "info", "fedora-41"))
     check(info["release_id"] == "fedora-41" and [x["uid"] for x in info["variants"]] == ["Server"], f"pdc release info: {info}")
     active = json.loads(cli("--json", "release", "list"))
-    check(sorted(x["release_id"] for x in active) == ["fedora-40", "fedora-40-updates", "fedora-41", "fedora-42", "fedora-46", "fedora-47",
-                                                          "rocky-9", "sat-6.0@rhel-9"],
+    check(sorted(x["release_id"] for x in active) == ["addon-9@rhel-9", "fedora-40", "fedora-40-updates", "fedora-41", "fedora-42", "fedora-46",
+                                                          "fedora-47", "rocket-3.1", "rocky-9", "sat-6.0@rhel-9"],
           f"pdc release list: {active}")
     cli("release", "update", "rocky-9", "--deactivate")
     check(admin.releases["rocky-9"]._()["active"] is False, "pdc release update --deactivate")
     made = json.loads(cli("--json", "release", "clone", "rocky-9", "--version", "10", "--dist-git-branch", "r10"))
     check(made["release_id"] == "rocky-10" and made["dist_git"] == {"branch": "r10"}, f"pdc release clone: {made}")
     variants = json.loads(cli("--json", "release-variant", "list"))
-    check(len(variants) == 3, f"pdc release-variant list: {variants}")
+    check(len(variants) == 7, f"pdc release-variant list: {variants}")
     cli("release-variant", "create", "--release", "rocky-9", "--uid", "BaseOS", "--id", "BaseOS", "--name", "BaseOS",
         "--type", "variant", "--arch", "x86_64", "--arch", "aarch64")
     check(admin["release-variants"]["rocky-9"]["BaseOS"]._()["arches"] == ["aarch64", "x86_64"], "pdc release-variant create")

@@ -1,4 +1,4 @@
-//! Reading a JSON request body within the size limit.
+//! Reading a request body (raw, or as JSON) within the size limit.
 
 use axum::body::Body;
 
@@ -26,7 +26,16 @@ impl std::fmt::Display for BodyError {
 
 /// Reads the whole body (at most `limit` bytes) and parses it as JSON.
 pub async fn read_json(body: Body, limit: usize) -> Result<serde_json::Value, BodyError> {
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+    let bytes = read_bytes(body, limit).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(BodyError::Malformed("the body is empty".into()));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+}
+
+/// Reads the whole body, at most `limit` bytes.
+pub async fn read_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes, BodyError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
         let inner = e.into_inner();
         if inner
             .downcast_ref::<http_body_util::LengthLimitError>()
@@ -36,9 +45,5 @@ pub async fn read_json(body: Body, limit: usize) -> Result<serde_json::Value, Bo
         } else {
             BodyError::Unreadable(inner.to_string())
         }
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(BodyError::Malformed("the body is empty".into()));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+    })
 }

@@ -10,6 +10,7 @@ pub mod deliverables;
 pub mod error;
 pub mod outcome;
 pub mod product;
+pub mod productmd;
 pub mod results;
 pub mod text;
 pub mod time;

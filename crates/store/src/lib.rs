@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod permissions;
 pub mod products;
 pub mod relationships;
+pub mod release_import;
 pub mod releases;
 pub mod results;
 mod store;

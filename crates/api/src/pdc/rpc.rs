@@ -7,8 +7,10 @@ use super::handlers::{API_ROOT, authorize, json_body};
 use super::resources::releases::save_release;
 use super::resources::to_json;
 use crate::AppState;
+use almanac_model::productmd::parse_composeinfo;
 use almanac_store::changes::{self, Change};
 use almanac_store::components::{CloneComponents, clone_components};
+use almanac_store::release_import::import_release;
 use almanac_store::releases::{self as store, ReleaseVariant, VariantFilter};
 use almanac_store::{Actor, Conn};
 use axum::Router;
@@ -25,6 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{API_ROOT}/rpc/release/clone-components/"),
             post(clone_components_rpc),
+        )
+        .route(
+            &format!("{API_ROOT}/rpc/release/import-from-composeinfo/"),
+            post(import_from_composeinfo),
         )
 }
 
@@ -260,6 +266,42 @@ async fn clone_components_rpc(
             changes,
         )?;
         Ok(json!({ "url": format!("{base}{API_ROOT}/release-components/?release={target}") }))
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// `POST rpc/release/import-from-composeinfo/` with a `composeinfo.json` as
+/// the body: its release, product, product version, base product, variants
+/// and arches, got or created; 201 with the release's URL. A file productmd
+/// would not read is refused with the place and the reason.
+async fn import_from_composeinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, PdcError> {
+    let actor = authorize(&state, &headers, "releases", "create").await?;
+    let base = state.base_url(&headers);
+    let bytes = crate::body::read_bytes(body, state.settings.max_body_bytes)
+        .await
+        .map_err(|e| PdcError::bad_request(e.to_string()))?;
+    let info = parse_composeinfo(&bytes[..]).map_err(|e| {
+        PdcError::new(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "detail": "Error parsing productmd metadata.",
+                "reason": e.to_string(),
+                "place": e.place,
+            }),
+        )
+    })?;
+    let answer = write(&state, actor, move |c, changes| {
+        let imported = import_release(c, &info, changes)?;
+        Ok(json!({
+            "url": format!("{base}{API_ROOT}/releases/{}/", imported.release.release_id),
+            "created": imported.created,
+            "new_arches": imported.new_arches,
+        }))
     })
     .await?;
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
