@@ -643,4 +643,101 @@ with tempfile.TemporaryDirectory() as home:
     shown = json.loads(cli("--json", "release-component", "info", "fedora-41", "firefox"))
     check(shown["contacts"][0]["contact"]["mail_name"] == "devel", f"pdc release-component info: {shown}")
 
+# Every writable resource through the same motions: a write without a token refused; a bulk create;
+# read back; found by a filter; PATCH, PUT where PDC has it, bulk PATCH; delete and bulk delete where PDC
+# allows them (405 where it does not); each step in the object's changesets.
+import requests
+
+def sweep(prefix, cls, make, key, flt, patch, delete=True, put=None):
+    url = API + prefix + "/"
+    before = admin.changesets._(resource=cls)["count"]
+    anon = requests.post(url, json=make(0))
+    check(anon.status_code == 401, f"{prefix}: a write without a token: {anon.status_code}")
+    made = admin.session.post(url, json=[make(0), make(1)])
+    check(made.status_code == 201 and len(made.json()) == 2, f"{prefix}: bulk create: {made.status_code} {made.text[:300]}")
+    a, b = made.json()
+    ka, kb = key(a), key(b)
+    check(admin.session.get(url + ka + "/").json() == a, f"{prefix}: read back {ka}")
+    name, value = flt(a)
+    listed = admin.session.get(url, params={name: value, "page_size": -1}).json()
+    check(a in listed and b not in listed, f"{prefix}: filter {name}={value}: {listed}")
+    change = patch if callable(patch) else (lambda i: patch)
+    patched = admin.session.patch(url + ka + "/", json=change(0))
+    check(patched.status_code == 200 and all(patched.json().get(k, v) == v for k, v in change(0).items() if not isinstance(v, dict)),
+          f"{prefix}: PATCH {change(0)}: {patched.text[:300]}")
+    if put is not None:
+        whole = admin.session.put(url + ka + "/", json=put(a))
+        check(whole.status_code == 200, f"{prefix}: PUT: {whole.status_code} {whole.text[:300]}")
+    bulk = admin.session.patch(url, json={kb: change(1)})
+    check(bulk.status_code == 200 and kb in bulk.json(), f"{prefix}: bulk PATCH: {bulk.status_code} {bulk.text[:300]}")
+    steps = 3 if put is None else 4  # one changeset a request: bulk create, PATCH, (PUT), bulk PATCH
+    if delete:
+        check(admin.session.delete(url + ka + "/").status_code == 204, f"{prefix}: DELETE")
+        check(admin.session.get(url + ka + "/").status_code == 404, f"{prefix}: deleted")
+        check(admin.session.delete(url, json=[kb]).status_code == 204 and admin.session.get(url + kb + "/").status_code == 404,
+              f"{prefix}: bulk DELETE")
+        steps += 2
+    else:
+        check(admin.session.delete(url + ka + "/").status_code == 405, f"{prefix}: no DELETE in PDC")
+    after = admin.changesets._(resource=cls)["count"]
+    check(after - before >= steps, f"{prefix}: {after - before} changesets for {steps} writes")
+
+ident = lambda o: str(o["id"])
+sweep("products", "product", lambda i: {"name": f"Sweep {i}", "short": f"sweep{i}"}, lambda o: o["short"],
+      lambda o: ("short", o["short"]), {"name": "Swept"}, delete=False, put=lambda o: {"name": "Put", "short": o["short"]})
+sweep("product-versions", "productversion", lambda i: {"name": f"Sweep {i}", "version": f"9{i}", "product": "fedora"},
+      lambda o: o["product_version_id"], lambda o: ("version", o["version"]), {"name": "Swept"}, delete=False)
+sweep("releases", "release", lambda i: {"short": "sweep", "version": str(i + 1), "name": "Sweep", "release_type": "ga"},
+      lambda o: o["release_id"], lambda o: ("version", o["version"]), {"name": "Swept"}, delete=False,
+      put=lambda o: {"short": "sweep", "version": o["version"], "name": "Put", "release_type": "ga"})
+sweep("release-variants", "variant", lambda i: {"release": "sweep-1", "id": f"V{i}", "uid": f"V{i}", "name": f"V{i}", "type": "variant", "arches": ["x86_64"]},
+      lambda o: o["release"] + "/" + o["uid"], lambda o: ("uid", o["uid"]), {"name": "Swept"})
+sweep("sigkeys", "sigkey", lambda i: {"key_id": f"5eed{i:04x}", "name": f"sweep-{i}", "description": "d"}, lambda o: o["key_id"],
+      lambda o: ("name", o["name"]), {"description": "swept"}, delete=False)
+sweep("global-components", "globalcomponent", lambda i: {"name": f"sweep-gc-{i}"}, ident, lambda o: ("name", o["name"]),
+      {"dist_git_path": "rpms/swept"})
+sweep("release-components", "releasecomponent", lambda i: {"release": "fedora-41", "global_component": "glibc", "name": f"sweep-rc-{i}"}, ident,
+      lambda o: ("name", o["name"]), {"active": False})
+sweep("bugzilla-components", "bugzillacomponent", lambda i: {"name": f"sweepbz{i}", "parent_pk": None}, ident,
+      lambda o: ("name", o["name"]), {"parent_pk": kernel["id"]})
+sweep("component-group-types", "releasecomponentgrouptype", lambda i: {"name": f"sweep-gt-{i}", "description": "d"}, ident,
+      lambda o: ("name", o["name"]), {"description": "swept"})
+sweep("component-groups", "releasecomponentgroup", lambda i: {"group_type": "ring", "release": "fedora-4" + str(6 + i), "description": "sweep"}, ident,
+      lambda o: ("release", o["release"]), {"description": "swept"})
+sweep("component-branches", "componentbranch", lambda i: {"name": f"sweep{i}", "global_component": "bash", "type": "rpm"}, ident,
+      lambda o: ("name", o["name"]), {"critical_path": True})
+sweep("component-sla-types", "sla", lambda i: {"name": f"sweep_sla_{i}", "description": "d"}, ident,
+      lambda o: ("name", o["name"]), {"description": "swept"})
+sweep("component-branch-slas", "slatocomponentbranch",
+      lambda i: {"sla": "bug_fixes", "eol": "2099-01-01", "branch": {"name": f"sweepb{i}", "global_component": "bash", "type": "rpm"}}, ident,
+      lambda o: ("branch", o["branch"]["name"]), {"eol": "2098-01-01"})
+sweep("release-schedules", "releaseschedule", lambda i: {"release": f"sweep-{i + 1}", "sla": "security_fixes", "date": "2099-01-01"}, ident,
+      lambda o: ("release", o["release"]), {"date": "2099-02-02"})
+sweep("contacts/people", "person", lambda i: {"username": f"sweeper{i}", "email": f"s{i}@example.com"}, ident,
+      lambda o: ("username", o["username"]), {"email": "swept@example.com"})
+sweep("contacts/mailing-lists", "maillist", lambda i: {"mail_name": f"sweep-list-{i}", "email": f"l{i}@example.com"}, ident,
+      lambda o: ("mail_name", o["mail_name"]), {"email": "swept@example.com"})
+sweep("contact-roles", "contactrole", lambda i: {"name": f"SweepRole{i}", "count_limit": 3}, lambda o: o["name"],
+      lambda o: ("name", o["name"]), {"count_limit": 4})
+sweep("global-component-contacts", "globalcomponentcontact",
+      lambda i: {"component": "glibc", "role": "Watcher", "contact": {"username": f"sweepc{i}", "email": f"c{i}@example.com"}}, ident,
+      lambda o: ("contact", o["contact"]["username"]), lambda i: {"contact": {"mail_name": f"gsweep-{i}", "email": f"g{i}@lists.example.com"}})
+sweep("release-component-contacts", "releasecomponentcontact",
+      lambda i: {"component": {"release": "fedora-41", "name": "glibc"}, "role": "Watcher", "contact": {"username": f"sweepc{i}"}}, ident,
+      lambda o: ("contact", o["contact"]["username"]), lambda i: {"contact": {"mail_name": f"rsweep-{i}", "email": f"r{i}@lists.example.com"}})
+sweep("labels", "label", lambda i: {"name": f"sweep-label-{i}", "description": "d"}, ident, lambda o: ("name", o["name"]), {"description": "swept"})
+sweep("component-relationship-types", "releasecomponentrelationshiptype", lambda i: {"name": f"SweepRel{i}"}, ident,
+      lambda o: ("name", o["name"]), lambda i: {"name": f"SweptRel{i}"})
+sweep("release-component-relationships", "releasecomponentrelationship",
+      lambda i: {"type": ["RPMBuildRoot", "ContainerIncludesRPM"][i], "from_component": {"release": "fedora-41", "name": "python3"},
+                 "to_component": {"release": "fedora-41", "name": "firefox"}}, ident,
+      lambda o: ("type", o["type"]), {"to_component": {"release": "fedora-41", "name": "glibc"}})
+sweep("auth/group-resource-permissions", "groupresourcepermission",
+      lambda i: {"group": "producers", "resource": "labels", "permission": ["create", "update"][i]}, ident,
+      lambda o: ("permission", o["permission"]), lambda i: {"permission": ["delete", "create"][i]})
+sweep("deliverable-types", "deliverabletype", lambda i: {"name": f"sweep-dt-{i}", "artifact": "image", "format": "iso", "pattern": "{variant}.iso"},
+      lambda o: o["name"], lambda o: ("name", o["name"]), {"pattern": "{variant}-{arch}.iso"})
+for prefix in ("arches", "base-products", "auth/groups"):
+    check(requests.post(API + prefix + "/", json={"name": "x"}).status_code in (401, 405), f"{prefix}: a write without a token")
+
 print(f"{passed} passed, 0 failed")
