@@ -901,7 +901,7 @@ pub fn clone_components(
     c: &CloneComponents,
     changes: &mut Vec<Change>,
 ) -> StoreResult<usize> {
-    let before: Vec<i64> = conn
+    let before: HashSet<i64> = conn
         .query(
             "SELECT id FROM release_components WHERE release_id = $1",
             &[c.to_release.into()],

@@ -70,13 +70,9 @@ pub fn list_branches(
                 return Ok(None);
             }
             Ok(Some(
-                conn.query(
-                    &format!("SELECT id FROM {table} WHERE name = ANY($1)"),
-                    &[Value::TextList(values.to_vec())],
-                )?
-                .iter()
-                .map(|r| r.int(0))
-                .collect::<Result<_, _>>()?,
+                crate::releases::ids_of(conn, table, "name", values)?
+                    .into_values()
+                    .collect(),
             ))
         };
     let globals = resolve(conn, "global_components", &f.global_components)?;

@@ -384,31 +384,24 @@ async fn create(
     }
     let actor = authorize(&state, &headers, res.prefix(), "create").await?;
     let body = json_body(&state, body).await?;
-    let answer = state
-        .store
-        .write(move |c| {
-            let mut changes: Vec<Change> = Vec::new();
-            let answer = match &body {
-                Value::Array(items) => match res.create_many(c, items, &mut changes)? {
-                    Some(out) => Value::Array(out),
-                    None => {
-                        let mut out = Vec::with_capacity(items.len());
-                        for (i, item) in items.iter().enumerate() {
-                            let created =
-                                as_object(item).and_then(|obj| res.create(c, obj, &mut changes));
-                            out.push(created.map_err(|e| bulk_error(e, json!(i), Some(item)))?);
-                        }
-                        Value::Array(out)
+    let (answer, created) = recorded_write(&state, actor, move |c, changes| {
+        let answer = match &body {
+            Value::Array(items) => match res.create_many(c, items, changes)? {
+                Some(out) => Value::Array(out),
+                None => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        let created = as_object(item).and_then(|obj| res.create(c, obj, changes));
+                        out.push(created.map_err(|e| bulk_error(e, json!(i), Some(item)))?);
                     }
-                },
-                other => res.create(c, as_object(other)?, &mut changes)?,
-            };
-            let created = !changes.is_empty();
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>((answer, created))
-        })
-        .await?;
-    let (answer, created) = answer;
+                    Value::Array(out)
+                }
+            },
+            other => res.create(c, as_object(other)?, changes)?,
+        };
+        Ok((answer, !changes.is_empty()))
+    })
+    .await?;
     if !created && answer.is_object() {
         // An idempotent create that found the object already there (PDC
         // answers 200 and says so).
@@ -422,6 +415,28 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
+/// Runs `f` in one write transaction and records what it changed as one
+/// changeset by `actor`: the one path every PDC write takes.
+pub(super) async fn recorded_write<T, F>(
+    state: &AppState,
+    actor: Actor,
+    f: F,
+) -> Result<T, PdcError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Conn, &mut Vec<Change>) -> Result<T, PdcError> + Send + 'static,
+{
+    state
+        .store
+        .write(move |c| {
+            let mut changes = Vec::new();
+            let answer = f(c, &mut changes)?;
+            changes::record(c, &actor, changes)?;
+            Ok::<_, PdcError>(answer)
+        })
+        .await
+}
+
 /// POST to a collection under an object (`global-components/1/labels/`).
 async fn create_under(
     res: Arc<dyn Resource>,
@@ -433,15 +448,10 @@ async fn create_under(
     let key = detail_key(&key).ok_or_else(|| PdcError::method_not_allowed("POST"))?;
     let actor = authorize(&state, &headers, res.prefix(), "update").await?;
     let body = json_body(&state, body).await?;
-    let answer = state
-        .store
-        .write(move |c| {
-            let mut changes = Vec::new();
-            let created = res.create_under(c, &key, as_object(&body)?, &mut changes)?;
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(created)
-        })
-        .await?;
+    let answer = recorded_write(&state, actor, move |c, changes| {
+        res.create_under(c, &key, as_object(&body)?, changes)
+    })
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
@@ -476,15 +486,10 @@ async fn update(
     if partial && body.as_object().is_some_and(Map::is_empty) {
         return Ok(empty_patch());
     }
-    let answer = state
-        .store
-        .write(move |c| {
-            let mut changes = Vec::new();
-            let updated = res.update(c, &key, as_object(&body)?, partial, &mut changes)?;
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(updated)
-        })
-        .await?;
+    let answer = recorded_write(&state, actor, move |c, changes| {
+        res.update(c, &key, as_object(&body)?, partial, changes)
+    })
+    .await?;
     Ok(axum::Json(answer).into_response())
 }
 
@@ -507,28 +512,23 @@ async fn bulk_update(
     let Value::Object(items) = body else {
         return Err(PdcError::bad_request("Bulk update needs a mapping."));
     };
-    let answer = state
-        .store
-        .write(move |c| {
-            let mut changes = Vec::new();
-            let mut out = Map::new();
-            for (key, item) in &items {
-                let updated = match item.as_object() {
-                    Some(obj) if partial && obj.is_empty() => Err(PdcError::bad_request(
-                        "Partial update with no changes does not make much sense.",
-                    )),
-                    _ => as_object(item)
-                        .and_then(|obj| res.update(c, key, obj, partial, &mut changes)),
-                };
-                out.insert(
-                    key.clone(),
-                    updated.map_err(|e| bulk_error(e, json!(key), Some(item)))?,
-                );
-            }
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(Value::Object(out))
-        })
-        .await?;
+    let answer = recorded_write(&state, actor, move |c, changes| {
+        let mut out = Map::new();
+        for (key, item) in &items {
+            let updated = match item.as_object() {
+                Some(obj) if partial && obj.is_empty() => Err(PdcError::bad_request(
+                    "Partial update with no changes does not make much sense.",
+                )),
+                _ => as_object(item).and_then(|obj| res.update(c, key, obj, partial, changes)),
+            };
+            out.insert(
+                key.clone(),
+                updated.map_err(|e| bulk_error(e, json!(key), Some(item)))?,
+            );
+        }
+        Ok(Value::Object(out))
+    })
+    .await?;
     Ok(axum::Json(answer).into_response())
 }
 
@@ -544,15 +544,10 @@ async fn destroy(
         return Err(PdcError::method_not_allowed("DELETE"));
     }
     let actor = authorize(&state, &headers, res.prefix(), "delete").await?;
-    state
-        .store
-        .write(move |c| {
-            let mut changes = Vec::new();
-            res.delete(c, &key, &mut changes)?;
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(())
-        })
-        .await?;
+    recorded_write(&state, actor, move |c, changes| {
+        res.delete(c, &key, changes)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -572,33 +567,29 @@ async fn bulk_delete(
             "Bulk delete needs a list of identifiers.",
         ));
     };
-    state
-        .store
-        .write(move |c| {
-            let mut changes = Vec::new();
-            let mut seen: Vec<String> = Vec::new();
-            for id in &ids {
-                let key = match id {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    _ => {
-                        return Err(bulk_error(
-                            PdcError::bad_request("Identifiers must be strings or numbers."),
-                            id.clone(),
-                            None,
-                        ));
-                    }
-                };
-                if seen.contains(&key) {
-                    continue;
+    recorded_write(&state, actor, move |c, changes| {
+        let mut seen: Vec<String> = Vec::new();
+        for id in &ids {
+            let key = match id {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(bulk_error(
+                        PdcError::bad_request("Identifiers must be strings or numbers."),
+                        id.clone(),
+                        None,
+                    ));
                 }
-                res.delete(c, &key, &mut changes)
-                    .map_err(|e| bulk_error(e, id.clone(), None))?;
-                seen.push(key);
+            };
+            if seen.contains(&key) {
+                continue;
             }
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(())
-        })
-        .await?;
+            res.delete(c, &key, changes)
+                .map_err(|e| bulk_error(e, id.clone(), None))?;
+            seen.push(key);
+        }
+        Ok(())
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,16 +3,16 @@
 //! and records one changeset.
 
 use super::error::PdcError;
-use super::handlers::{API_ROOT, authorize, json_body};
+use super::handlers::{API_ROOT, authorize, json_body, recorded_write};
 use super::resources::releases::save_release;
 use super::resources::to_json;
 use crate::AppState;
 use almanac_model::productmd::parse_composeinfo;
-use almanac_store::changes::{self, Change};
+use almanac_store::Conn;
+use almanac_store::changes::Change;
 use almanac_store::components::{CloneComponents, clone_components};
 use almanac_store::release_import::import_release;
 use almanac_store::releases::{self as store, ReleaseVariant, VariantFilter};
-use almanac_store::{Actor, Conn};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -32,22 +32,6 @@ pub fn routes() -> Router<AppState> {
             &format!("{API_ROOT}/rpc/release/import-from-composeinfo/"),
             post(import_from_composeinfo),
         )
-}
-
-/// Runs `f` in one write transaction and records its changes as `actor`.
-async fn write<F>(state: &AppState, actor: Actor, f: F) -> Result<Value, PdcError>
-where
-    F: FnOnce(&mut dyn Conn, &mut Vec<Change>) -> Result<Value, PdcError> + Send + 'static,
-{
-    state
-        .store
-        .write(move |c| {
-            let mut changes = Vec::new();
-            let answer = f(c, &mut changes)?;
-            changes::record(c, &actor, changes)?;
-            Ok::<_, PdcError>(answer)
-        })
-        .await
 }
 
 fn object(body: Value) -> Result<Map<String, Value>, PdcError> {
@@ -111,7 +95,7 @@ async fn clone(
 ) -> Result<Response, PdcError> {
     let actor = authorize(&state, &headers, "releases", "create").await?;
     let mut body = object(json_body(&state, body).await?)?;
-    let answer = write(&state, actor, move |c, changes| {
+    let answer = recorded_write(&state, actor, move |c, changes| {
         let old_id = match body.remove("old_release_id") {
             Some(Value::String(s)) => s,
             _ => {
@@ -139,12 +123,8 @@ async fn clone(
         for (k, v) in body {
             fields.insert(k, v);
         }
+        // The same release_id again is refused as a duplicate by save_release.
         let new = save_release(c, None, &fields, false, changes)?;
-        if new.release_id == old.release_id {
-            return Err(PdcError::bad_request(
-                "The cloned release must have another release_id.",
-            ));
-        }
         clone_variants(c, &old.release_id, &new.release_id, include_trees, changes)?;
         clone_components(
             c,
@@ -221,7 +201,7 @@ async fn clone_components_rpc(
     let actor = authorize(&state, &headers, "release-components", "create").await?;
     let base = state.base_url(&headers);
     let mut body = object(json_body(&state, body).await?)?;
-    let answer = write(&state, actor, move |c, changes| {
+    let answer = recorded_write(&state, actor, move |c, changes| {
         let source = opt_string(&mut body, "source_release_id")?
             .ok_or_else(|| PdcError::required("source_release_id"))?;
         let target = opt_string(&mut body, "target_release_id")?
@@ -295,7 +275,7 @@ async fn import_from_composeinfo(
             }),
         )
     })?;
-    let answer = write(&state, actor, move |c, changes| {
+    let answer = recorded_write(&state, actor, move |c, changes| {
         let imported = import_release(c, &info, changes)?;
         Ok(json!({
             "url": format!("{base}{API_ROOT}/releases/{}/", imported.release.release_id),
