@@ -2,13 +2,15 @@
 //!
 //! Each API family lives in its own module with its own error mapping, since
 //! compatibility includes the error shapes: [`resultsdb`] serves ResultsDB's
-//! API v2.0 under `/api/v2.0`. [`health`] answers probes. [`launch`] serves a
+//! API v2.0 under `/api/v2.0`, [`pdc`] PDC's REST API under `/rest_api/v1/`,
+//! [`native`] Almanac's own under `/api/almanac/v1/`. [`health`] answers probes. [`launch`] serves a
 //! router on a listener until a shutdown signal, for the binary and for
 //! end-to-end tests alike.
 
 pub mod auth;
 pub mod body;
 pub mod health;
+pub mod native;
 pub mod pdc;
 pub mod resultsdb;
 mod trace;
@@ -32,6 +34,9 @@ pub struct ApiSettings {
     /// `Host` (and `X-Forwarded-*`) when unset.
     pub public_url: Option<String>,
     pub max_body_bytes: usize,
+    /// Most bytes a compose import (`compose-rpms/`...) may carry: a
+    /// distribution's `rpms.json` runs to tens of megabytes.
+    pub max_import_bytes: usize,
     /// Most results one `POST /api/v2.0/results` with a list may carry.
     pub max_results_per_request: usize,
 }
@@ -44,6 +49,7 @@ impl Default for ApiSettings {
             results_require_token: false,
             public_url: None,
             max_body_bytes: 10 * 1024 * 1024,
+            max_import_bytes: 512 * 1024 * 1024,
             max_results_per_request: 1000,
         }
     }
@@ -91,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2.0/", axum::routing::get(resultsdb::landing))
         .nest("/api/v2.0", resultsdb::routes())
         .merge(pdc::routes())
+        .merge(native::routes())
         .fallback(resultsdb::not_found)
         .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)

@@ -70,6 +70,14 @@ pub struct FileConfig {
     pub results: ResultsFile,
     #[serde(default)]
     pub store: StoreFile,
+    #[serde(default)]
+    pub composes: ComposesFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposesFile {
+    pub max_import_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +119,7 @@ pub struct Settings {
     pub max_page_limit: Setting<u64>,
     pub max_results_per_request: Setting<usize>,
     pub max_body_bytes: Setting<usize>,
+    pub max_import_bytes: Setting<usize>,
     pub store_readers: Setting<usize>,
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
@@ -150,6 +159,7 @@ impl Settings {
                 ApiSettings::default().max_results_per_request,
             ),
             max_body_bytes: Setting::default(ApiSettings::default().max_body_bytes),
+            max_import_bytes: Setting::default(ApiSettings::default().max_import_bytes),
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
@@ -175,6 +185,7 @@ impl Settings {
             s.max_results_per_request
                 .set(f.results.max_results_per_request, o);
             s.max_body_bytes.set(f.results.max_body_bytes, o);
+            s.max_import_bytes.set(f.composes.max_import_bytes, o);
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
@@ -224,6 +235,7 @@ impl Settings {
             results_require_token: self.results_require_token.value,
             public_url: self.public_url.value.clone(),
             max_body_bytes: self.max_body_bytes.value,
+            max_import_bytes: self.max_import_bytes.value,
             max_results_per_request: self.max_results_per_request.value,
         }
     }
@@ -295,6 +307,11 @@ impl Settings {
                 "results.max_body_bytes",
                 self.max_body_bytes.value.to_string(),
                 self.max_body_bytes.origin,
+            ),
+            (
+                "composes.max_import_bytes",
+                self.max_import_bytes.value.to_string(),
+                self.max_import_bytes.origin,
             ),
             (
                 "store.readers",

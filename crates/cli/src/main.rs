@@ -1,8 +1,9 @@
 //! The `almanac` binary: a thin shell over the library crates. It reads the
 //! settings, opens the store, and runs one command: `serve`, `migrate`,
-//! `demo`, `token create`, `config show` or `bench`.
+//! `demo`, `import`, `compose`, `token create`, `config show` or `bench`.
 
 mod bench;
+mod composes;
 mod config;
 mod demo;
 mod demo_products;
@@ -70,6 +71,12 @@ enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Fills Almanac from the sources themselves.
+    #[command(subcommand)]
+    Import(composes::ImportCommand),
+    /// Questions about composes.
+    #[command(subcommand)]
+    Compose(composes::ComposeCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -217,6 +224,16 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
                 settings.database_url.value = demo::DEMO_DATABASE_URL.to_string();
             }
             demo::run(&settings, args.builds, !args.no_serve)
+        }
+        Command::Import(cmd) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            composes::import(&store, cmd)
+        }
+        Command::Compose(cmd) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            composes::compose(&store, cmd)
         }
         Command::Token(TokenCommand::Create {
             user,

@@ -6,12 +6,14 @@
 //! inputs, and the rules (outcome sets, ResultsDB's query language, time formats)
 //! are unit-tested without a database.
 
+pub mod compose_diff;
 pub mod deliverables;
 pub mod error;
 pub mod outcome;
 pub mod product;
 pub mod productmd;
 pub mod results;
+pub mod svg;
 pub mod text;
 pub mod time;
 

@@ -8,6 +8,10 @@ pub enum StoreError {
     /// The input breaks a domain rule; the message is for the client.
     #[error("{0}")]
     Invalid(#[from] ModelError),
+    /// A productmd file (composeinfo, rpms or images) is broken: which file,
+    /// where in it, and why.
+    #[error("{0}")]
+    Metadata(#[from] almanac_model::productmd::ProductmdError),
     /// The write breaks a uniqueness rule the caller did not check first
     /// (two writers raced): the message names what clashed.
     #[error("{0}")]

@@ -5,7 +5,8 @@
 //! - [`migrate`] applies the schema, kept as SQL files per engine.
 //! - One module per aggregate holds its domain operations, each a function over
 //!   `&mut dyn Conn` so the caller decides what commits together:
-//!   [`results`] (results, testcases, groups), [`tokens`] (users and API tokens).
+//!   [`results`] (results, testcases, groups), [`tokens`] (users and API tokens),
+//!   [`composes`] (what was produced; [`compose_import`] reads productmd into it).
 //! - [`changes`] records who changed what; [`outbox`] holds the events every
 //!   write emits, in the same transaction.
 //! - [`Store`] is the running handle: reader pool, writer threads, group commit.
@@ -13,6 +14,8 @@
 pub mod bugzilla;
 pub mod changes;
 pub mod components;
+pub mod compose_import;
+pub mod composes;
 pub mod contacts;
 pub mod db;
 pub mod deliverables;
@@ -22,6 +25,7 @@ pub mod listing;
 pub mod migrate;
 pub mod named_types;
 pub mod outbox;
+pub mod packages;
 pub mod permissions;
 pub mod products;
 pub mod relationships;

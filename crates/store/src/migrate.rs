@@ -43,6 +43,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_component_details.sql"),
         postgres: include_str!("../migrations/postgres/0005_component_details.sql"),
     },
+    Migration {
+        version: 6,
+        name: "composes",
+        sqlite: include_str!("../migrations/sqlite/0006_composes.sql"),
+        postgres: include_str!("../migrations/postgres/0006_composes.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

@@ -87,7 +87,7 @@ pub fn import_release(
             (releases::save_release(conn, None, &new, changes)?, true)
         }
     };
-    let new_arches = variants(conn, info, &release.release_id, changes)?;
+    let new_arches = import_variants(conn, info, &release.release_id, changes)?;
     Ok(ImportedRelease {
         release,
         created,
@@ -132,9 +132,9 @@ fn base_product(
     releases::save_base_product(conn, None, &new, changes)
 }
 
-/// Creates the variants the release lacks and adds the arches its variants
+/// Creates the variants `release` lacks and adds the arches its variants
 /// lack; answers the arches that were new to Almanac.
-fn variants(
+pub fn import_variants(
     conn: &mut dyn Conn,
     info: &ComposeInfo,
     release: &str,

@@ -474,10 +474,23 @@ pub fn list_releases(
         "r.sort_key, r.id",
     );
     let (count, rows) = l.run(conn, RELEASE_COLUMNS, &order, page)?;
-    let releases = rows
+    let mut releases: Vec<Release> = rows
         .into_iter()
         .map(read_release)
         .collect::<StoreResult<_>>()?;
+    if !releases.is_empty() {
+        let ids: Vec<i64> = releases.iter().map(|r| r.id).collect();
+        let mut composes: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        for mut r in conn.query(
+            "SELECT release_id, compose_id FROM composes WHERE release_id = ANY($1) ORDER BY sort_key",
+            &[Value::IntList(ids)],
+        )? {
+            composes.entry(r.int(0)?).or_default().push(r.text(1)?);
+        }
+        for r in &mut releases {
+            r.compose_set = composes.remove(&r.id).unwrap_or_default();
+        }
+    }
     Ok((count, releases))
 }
 

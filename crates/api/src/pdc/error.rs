@@ -66,6 +66,18 @@ impl PdcError {
             format!("{kind} with {field}={value} does not exist."),
         )
     }
+    /// A productmd file that cannot be read, in PDC's shape, with the place.
+    pub fn metadata(e: &almanac_model::productmd::ProductmdError) -> PdcError {
+        PdcError::new(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "detail": "Error parsing productmd metadata.",
+                "reason": e.to_string(),
+                "file": e.file,
+                "place": e.place,
+            }),
+        )
+    }
     pub fn method_not_allowed(method: &str) -> PdcError {
         PdcError::detail(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -80,11 +92,18 @@ impl From<ModelError> for PdcError {
     }
 }
 
+impl From<almanac_model::productmd::ProductmdError> for PdcError {
+    fn from(e: almanac_model::productmd::ProductmdError) -> Self {
+        PdcError::metadata(&e)
+    }
+}
+
 impl From<StoreError> for PdcError {
     fn from(e: StoreError) -> Self {
         let mut out = match &e {
             StoreError::Invalid(m) => PdcError::field(&m.field, m.message.clone()),
             StoreError::Conflict(m) => PdcError::detail(StatusCode::CONFLICT, m.clone()),
+            StoreError::Metadata(m) => PdcError::metadata(m),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 PdcError::detail(

@@ -95,7 +95,7 @@ async fn append_slash(method: axum::http::Method, OriginalUri(uri): OriginalUri)
 
 /// Runs a read; store failures keep their class so a dead pooled connection
 /// is retried.
-async fn read<T, F>(state: &AppState, f: F) -> Result<T, PdcError>
+pub(super) async fn read<T, F>(state: &AppState, f: F) -> Result<T, PdcError>
 where
     T: Send + 'static,
     F: Fn(&mut dyn Conn) -> Result<T, PdcError> + Send + 'static,

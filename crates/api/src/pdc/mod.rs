@@ -7,6 +7,7 @@
 //! (not 503) for internal errors, and a changeset filter by resource id.
 
 mod auth;
+mod compose_rpc;
 pub mod error;
 mod handlers;
 pub mod query;
@@ -90,6 +91,10 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::permissions::GroupResourcePermissions),
         Arc::new(resources::permissions::Groups),
         Arc::new(resources::changesets::Changesets),
+        Arc::new(resources::composes::Composes),
+        Arc::new(resources::composes::ComposeTreeLocations),
+        Arc::new(resources::composes::Rpms),
+        Arc::new(resources::composes::Images),
     ]
 }
 
@@ -102,7 +107,8 @@ pub fn routes() -> Router<AppState> {
     let mut router = Router::new()
         .route(&format!("{API_ROOT}/"), get(root))
         .merge(auth::routes())
-        .merge(rpc::routes());
+        .merge(rpc::routes())
+        .merge(compose_rpc::routes());
     for res in resources() {
         router = handlers::mount(router, res);
     }
@@ -119,13 +125,13 @@ async fn root(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<V
             Value::String(format!("{base}{API_ROOT}/{}/", res.prefix())),
         );
     }
-    for prefix in [
+    for prefix in compose_rpc::PREFIXES.into_iter().chain([
         "auth/current-user",
         "auth/token",
         "rpc/release/clone",
         "rpc/release/clone-components",
         "rpc/release/import-from-composeinfo",
-    ] {
+    ]) {
         map.insert(
             prefix.to_string(),
             Value::String(format!("{base}{API_ROOT}/{prefix}/")),

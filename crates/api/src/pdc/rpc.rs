@@ -265,16 +265,7 @@ async fn import_from_composeinfo(
     let bytes = crate::body::read_bytes(body, state.settings.max_body_bytes)
         .await
         .map_err(|e| PdcError::bad_request(e.to_string()))?;
-    let info = parse_composeinfo(&bytes[..]).map_err(|e| {
-        PdcError::new(
-            StatusCode::BAD_REQUEST,
-            json!({
-                "detail": "Error parsing productmd metadata.",
-                "reason": e.to_string(),
-                "place": e.place,
-            }),
-        )
-    })?;
+    let info = parse_composeinfo(&bytes[..]).map_err(|e| PdcError::metadata(&e))?;
     let answer = recorded_write(&state, actor, move |c, changes| {
         let imported = import_release(c, &info, changes)?;
         Ok(json!({

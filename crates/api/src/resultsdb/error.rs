@@ -38,6 +38,7 @@ impl From<StoreError> for RdbError {
         match e {
             StoreError::Invalid(m) => RdbError::BadRequest(m.message),
             StoreError::Conflict(m) => RdbError::BadRequest(m),
+            StoreError::Metadata(m) => RdbError::BadRequest(m.to_string()),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 RdbError::Unavailable

@@ -81,6 +81,45 @@ pub struct Variant {
     pub children: Vec<Variant>,
 }
 
+impl ComposeHeader {
+    /// productmd's order of two composes of one release, as text that sorts
+    /// the same way: date, then type (`test` < `ci` < `development` <
+    /// `nightly` < `production`), then respin.
+    pub fn sort_key(&self) -> String {
+        let rank = match self.compose_type.as_str() {
+            "test" => 0,
+            "ci" => 1,
+            "development" => 2,
+            "nightly" => 3,
+            _ => 4,
+        };
+        format!("{}.{rank}.{:06}", self.date, self.respin)
+    }
+
+    /// The date as PDC shows it: `2026-11-01`.
+    pub fn iso_date(&self) -> String {
+        match (self.date.get(..4), self.date.get(4..6), self.date.get(6..8)) {
+            (Some(y), Some(m), Some(d)) if self.date.len() == 8 => format!("{y}-{m}-{d}"),
+            _ => self.date.clone(),
+        }
+    }
+
+    /// productmd's `compose` object.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut o = serde_json::json!({
+            "id": self.id,
+            "date": self.date,
+            "type": self.compose_type,
+            "respin": self.respin,
+            "final": self.final_,
+        });
+        if let Some(label) = &self.label {
+            o["label"] = serde_json::Value::String(label.clone());
+        }
+        o
+    }
+}
+
 impl ComposeInfo {
     /// PDC's release id: `fedora-41`, `fedora-41-updates`, and for a layered
     /// release the base product after `@` (`epel-9-updates@rhel-9`), lower-cased.

@@ -15,6 +15,7 @@ mod images;
 mod nevra;
 mod rpms;
 mod walk;
+mod write;
 
 use std::fmt;
 
@@ -25,6 +26,7 @@ pub use composeinfo::{
 pub use images::{ImageEntry, ImagesManifest, parse_images};
 pub use nevra::{Nevra, rpmvercmp};
 pub use rpms::{RPM_CATEGORIES, RpmEntry, parse_rpms};
+pub use write::{RpmsWriter, images_json};
 
 /// A productmd file that could not be read: which file, where in it, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,6 +3,7 @@
 pub mod bugzilla;
 pub mod changesets;
 pub mod components;
+pub mod composes;
 pub mod contacts;
 pub mod deliverables;
 pub mod lifecycle;

@@ -1,0 +1,104 @@
+//! Almanac's own API under `/api/almanac/v1/`: what none of the ancestors
+//! could answer, described by the OpenAPI document at
+//! `/api/almanac/v1/openapi.json`.
+//!
+//! - `composes/{id}/diff`: what changed between two composes, per variant
+//!   and arch (JSON for tools, text for people);
+//! - `composes/{id}/qe`: a compose's QE status, its acceptance testing state
+//!   and the results of tests on it and its images;
+//! - `image-sizes` and `image-sizes.svg`: one image's size across composes;
+//! - `produced`: what was produced between two dates.
+//!
+//! Errors are `{"message": ..., "field": ...}` with a 4xx status.
+
+mod composes;
+
+use crate::AppState;
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+pub const ROOT: &str = "/api/almanac/v1";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{ROOT}/openapi.json"), get(openapi))
+        .merge(composes::routes())
+}
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+/// A failure of a native request.
+#[derive(Debug)]
+pub struct NativeError {
+    pub status: StatusCode,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl NativeError {
+    pub fn bad(field: &str, message: impl Into<String>) -> NativeError {
+        NativeError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
+    pub fn not_found(message: impl Into<String>) -> NativeError {
+        NativeError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+impl From<almanac_store::StoreError> for NativeError {
+    fn from(e: almanac_store::StoreError) -> Self {
+        use almanac_store::StoreError;
+        match e {
+            StoreError::Invalid(m) => NativeError::bad(&m.field, m.message),
+            StoreError::Metadata(m) => NativeError::bad(&m.file, m.to_string()),
+            StoreError::Conflict(m) => NativeError {
+                status: StatusCode::CONFLICT,
+                message: m,
+                field: None,
+            },
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                NativeError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "The database is unavailable, try again later.".into(),
+                    field: None,
+                }
+            }
+            StoreError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                NativeError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    message: "Internal server error.".into(),
+                    field: None,
+                }
+            }
+        }
+    }
+}
+
+impl IntoResponse for NativeError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"message": self.message, "field": self.field})),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,714 @@
+//! `composes/` (with `composes/{id}/rpm-mapping/{package}/`),
+//! `compose-tree-locations/`, `rpms/` and `images/`. Composes come into
+//! being by import (`compose-rpms/`, `compose-images/`,
+//! `rpc/compose-full-import/`): here they are read, patched (acceptance
+//! testing, linked releases, release testing per tree) and marked deleted.
+
+use super::{int_key, to_json};
+use crate::pdc::error::PdcError;
+use crate::pdc::query::ListQuery;
+use crate::pdc::resource::{Resource, Writes, check_body, required_text, string_list, text};
+use almanac_store::Conn;
+use almanac_store::changes::Change;
+use almanac_store::composes::{
+    self as store, ComposeFilter, ComposePatch, LocationFilter, TreeLocationRow,
+};
+use almanac_store::packages::{self, ImageFilter, RpmFilter, RpmInput};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub struct Composes;
+
+/// `name-version-release`, split at its last two dashes.
+fn split_nvr(field: &str, nvr: &str) -> Result<(String, String, String), PdcError> {
+    let bad = || PdcError::bad_request(format!("{field}: '{nvr}' is not name-version-release."));
+    let (rest, release) = nvr.rsplit_once('-').ok_or_else(bad)?;
+    let (name, version) = rest.rsplit_once('-').ok_or_else(bad)?;
+    if name.is_empty() || version.is_empty() || release.is_empty() {
+        return Err(bad());
+    }
+    Ok((name.into(), version.into(), release.into()))
+}
+
+fn single(q: &ListQuery, name: &str) -> Option<String> {
+    q.values(name).first().cloned()
+}
+
+fn compose_json(c: &store::Compose) -> Value {
+    let mut v = to_json(c);
+    v["rpm_mapping_template"] = Value::String(format!(
+        "/rest_api/v1/composes/{}/rpm-mapping/{{{{package}}}}/",
+        c.compose_id
+    ));
+    v
+}
+
+impl Resource for Composes {
+    fn prefix(&self) -> &'static str {
+        "composes"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &[
+            "release",
+            "compose_id",
+            "compose_type",
+            "acceptance_testing",
+            "deleted",
+            "compose_date",
+            "compose_respin",
+            "compose_label",
+            "rpm_nvr",
+            "rpm_nvra",
+            "srpm_name",
+            "rpm_name",
+            "rpm_version",
+            "rpm_release",
+            "rpm_arch",
+            // Beyond PDC: what was produced between two dates.
+            "compose_date_after",
+            "compose_date_before",
+            // For the rpm-mapping detail URL.
+            "disable_overrides",
+        ]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "compose_id",
+            "compose_date",
+            "compose_type",
+            "compose_respin",
+            "compose_label",
+            "release",
+            "acceptance_testing",
+            "deleted",
+        ]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &[
+            "compose_id",
+            "compose_date",
+            "compose_type",
+            "compose_respin",
+            "release",
+            "compose_label",
+            "deleted",
+            "rpm_mapping_template",
+            "sigkeys",
+            "acceptance_testing",
+            "linked_releases",
+            "rtt_tested_architectures",
+        ]
+    }
+    fn writes(&self) -> Writes {
+        Writes {
+            create: false,
+            update: true,
+            delete: true,
+        }
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let nvrs = q
+            .values("rpm_nvr")
+            .iter()
+            .map(|v| split_nvr("rpm_nvr", v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let nvras = q
+            .values("rpm_nvra")
+            .iter()
+            .map(|v| {
+                let (nvr, arch) = v.rsplit_once('.').ok_or_else(|| {
+                    PdcError::bad_request(format!(
+                        "rpm_nvra: '{v}' is not name-version-release.arch."
+                    ))
+                })?;
+                let (n, ver, rel) = split_nvr("rpm_nvra", nvr)?;
+                Ok((n, ver, rel, arch.to_string()))
+            })
+            .collect::<Result<Vec<_>, PdcError>>()?;
+        let date = |name: &str| -> Result<Option<String>, PdcError> {
+            match single(q, name) {
+                None => Ok(None),
+                Some(d) if is_date(&d) => Ok(Some(d)),
+                Some(d) => Err(PdcError::bad_request(format!(
+                    "{name}: '{d}' is not a date YYYY-MM-DD."
+                ))),
+            }
+        };
+        let f = ComposeFilter {
+            releases: q.values("release").to_vec(),
+            compose_ids: q.values("compose_id").to_vec(),
+            compose_types: q.values("compose_type").to_vec(),
+            acceptance_testing: q.values("acceptance_testing").to_vec(),
+            deleted: q.boolean("deleted")?,
+            compose_dates: q.values("compose_date").to_vec(),
+            compose_respins: q.values("compose_respin").to_vec(),
+            compose_labels: q.values("compose_label").to_vec(),
+            rpm_nvrs: nvrs,
+            rpm_nvras: nvras,
+            srpm_name: single(q, "srpm_name"),
+            rpm_name: single(q, "rpm_name"),
+            rpm_version: single(q, "rpm_version"),
+            rpm_release: single(q, "rpm_release"),
+            rpm_arch: single(q, "rpm_arch"),
+            date_after: date("compose_date_after")?,
+            date_before: date("compose_date_before")?,
+        };
+        let (count, items) = store::list_composes(conn, &f, &q.ordering, q.page)?;
+        Ok((count, items.iter().map(compose_json).collect()))
+    }
+
+    fn history_class(&self) -> Option<&'static str> {
+        Some("compose")
+    }
+    fn history_id(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<i64>, PdcError> {
+        Ok(store::get_compose(conn, key)?.map(|c| c.pk))
+    }
+
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        // `composes/{id}/rpm-mapping/{package}`: the compose's rpms built
+        // from that source package, per variant and arch of its release.
+        if let Some((id, package)) = key.split_once("/rpm-mapping/") {
+            let Some(compose) = store::get_compose(conn, id)? else {
+                return Ok(None);
+            };
+            let mapping = packages::rpm_mapping(conn, compose.pk, package)?;
+            if mapping.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(to_json(&mapping)));
+        }
+        Ok(store::get_compose(conn, key)?.as_ref().map(compose_json))
+    }
+
+    fn update(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        partial: bool,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        if !partial {
+            return Err(PdcError::method_not_allowed("PUT"));
+        }
+        let old = store::get_compose(conn, key)?.ok_or_else(PdcError::not_found)?;
+        let allowed = [
+            "acceptance_testing",
+            "linked_releases",
+            "rtt_tested_architectures",
+        ];
+        if let Some(k) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(PdcError::bad_request(format!(
+                "Only these properties can be updated: {}; not \"{k}\".",
+                allowed.join(", ")
+            )));
+        }
+        let rtt = match body.get("rtt_tested_architectures") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value::<BTreeMap<String, BTreeMap<String, String>>>(v.clone())
+                    .map_err(|_| {
+                        PdcError::field(
+                            "rtt_tested_architectures",
+                            "Expected {\"Variant\": {\"arch\": \"untested|passed|failed\"}}.",
+                        )
+                    })?,
+            ),
+        };
+        let patch = ComposePatch {
+            acceptance_testing: text(body, "acceptance_testing")?,
+            linked_releases: string_list(body, "linked_releases")?,
+            rtt_tested_architectures: rtt,
+        };
+        Ok(compose_json(&store::update_compose(
+            conn, &old, &patch, changes,
+        )?))
+    }
+
+    fn delete(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), PdcError> {
+        let old = store::get_compose(conn, key)?.ok_or_else(PdcError::not_found)?;
+        store::mark_deleted(conn, &old, changes)?;
+        Ok(())
+    }
+}
+
+fn is_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+// ---------------------------------------------------------------------------
+
+pub struct ComposeTreeLocations;
+
+fn location_key(key: &str) -> Option<[&str; 5]> {
+    let parts: Vec<&str> = key.split('/').collect();
+    match parts.as_slice() {
+        [c, v, a, l, s] => Some([c, v, a, l, s]),
+        _ => None,
+    }
+}
+
+impl Resource for ComposeTreeLocations {
+    fn prefix(&self) -> &'static str {
+        "compose-tree-locations"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &["compose", "variant", "arch", "location", "scheme"]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &["id", "compose", "variant", "arch", "location", "scheme"]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &[
+            "compose",
+            "variant",
+            "arch",
+            "location",
+            "scheme",
+            "url",
+            "synced_content",
+        ]
+    }
+    fn writes(&self) -> Writes {
+        Writes::ALL
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let f = LocationFilter {
+            composes: q.values("compose").to_vec(),
+            variants: q.values("variant").to_vec(),
+            arches: q.values("arch").to_vec(),
+            locations: q.values("location").to_vec(),
+            schemes: q.values("scheme").to_vec(),
+        };
+        let (count, items) = store::list_locations(conn, &f, &q.ordering, q.page)?;
+        Ok((count, items.iter().map(to_json).collect()))
+    }
+
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        let Some(k) = location_key(key) else {
+            return Ok(None);
+        };
+        Ok(store::get_location(conn, k)?.as_ref().map(to_json))
+    }
+
+    fn create(
+        &self,
+        conn: &mut dyn Conn,
+        body: &Map<String, Value>,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        check_body(
+            body,
+            &[
+                "compose",
+                "variant",
+                "arch",
+                "location",
+                "scheme",
+                "url",
+                "synced_content",
+            ],
+            &[],
+        )?;
+        let new = TreeLocationRow {
+            pk: 0,
+            compose: required_text(body, "compose")?,
+            variant: required_text(body, "variant")?,
+            arch: required_text(body, "arch")?,
+            location: required_text(body, "location")?,
+            scheme: required_text(body, "scheme")?,
+            url: required_text(body, "url")?,
+            synced_content: string_list(body, "synced_content")?.unwrap_or_else(|| {
+                store::CONTENT_CATEGORIES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            }),
+        };
+        if store::get_compose(conn, &new.compose)?.is_none() {
+            return Err(PdcError::no_such("compose", "Compose", &new.compose));
+        }
+        let key = [
+            new.compose.as_str(),
+            &new.variant,
+            &new.arch,
+            &new.location,
+            &new.scheme,
+        ];
+        if store::get_location(conn, key)?.is_some() {
+            return Err(PdcError::unique_set(&[
+                "compose", "variant", "arch", "location", "scheme",
+            ]));
+        }
+        Ok(to_json(&store::save_location(conn, None, &new, changes)?))
+    }
+
+    fn update(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        partial: bool,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        if !partial {
+            return Err(PdcError::method_not_allowed("PUT"));
+        }
+        let k = location_key(key).ok_or_else(PdcError::not_found)?;
+        let old = store::get_location(conn, k)?.ok_or_else(PdcError::not_found)?;
+        check_body(
+            body,
+            &["scheme", "url", "synced_content"],
+            &["compose", "variant", "arch", "location"],
+        )?;
+        let new = TreeLocationRow {
+            scheme: text(body, "scheme")?.unwrap_or_else(|| old.scheme.clone()),
+            url: text(body, "url")?.unwrap_or_else(|| old.url.clone()),
+            synced_content: string_list(body, "synced_content")?
+                .unwrap_or_else(|| old.synced_content.clone()),
+            ..old.clone()
+        };
+        Ok(to_json(&store::save_location(
+            conn,
+            Some(&old),
+            &new,
+            changes,
+        )?))
+    }
+
+    fn delete(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), PdcError> {
+        let k = location_key(key).ok_or_else(PdcError::not_found)?;
+        let old = store::get_location(conn, k)?.ok_or_else(PdcError::not_found)?;
+        store::delete_location(conn, &old, changes)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+pub struct Rpms;
+
+fn ints(q: &ListQuery, name: &str) -> Result<Vec<i64>, PdcError> {
+    q.values(name)
+        .iter()
+        .map(|v| {
+            v.parse().map_err(|_| {
+                PdcError::bad_request(format!("Value [{v}] of {name} is not an integer"))
+            })
+        })
+        .collect()
+}
+
+impl Resource for Rpms {
+    fn prefix(&self) -> &'static str {
+        "rpms"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "version",
+            "epoch",
+            "release",
+            "arch",
+            "srpm_name",
+            "srpm_nevra",
+            "filename",
+            "compose",
+            "linked_release",
+            "built_for_release",
+            "srpm_commit_hash",
+            "srpm_commit_branch",
+            "has_no_deps",
+        ]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "version",
+            "epoch",
+            "release",
+            "arch",
+            "srpm_name",
+            "filename",
+        ]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "version",
+            "epoch",
+            "release",
+            "arch",
+            "srpm_name",
+            "srpm_nevra",
+            "filename",
+            "linked_releases",
+            "linked_composes",
+            "dependencies",
+            "built_for_release",
+            "srpm_commit_hash",
+            "srpm_commit_branch",
+        ]
+    }
+    fn writes(&self) -> Writes {
+        Writes::NO_DELETE
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let f = RpmFilter {
+            ids: ints(q, "id")?,
+            nevras: Vec::new(),
+            names: q.values("name").to_vec(),
+            versions: q.values("version").to_vec(),
+            epochs: ints(q, "epoch")?,
+            releases: q.values("release").to_vec(),
+            arches: q.values("arch").to_vec(),
+            srpm_names: q.values("srpm_name").to_vec(),
+            srpm_nevras: q.values("srpm_nevra").to_vec(),
+            filenames: q.values("filename").to_vec(),
+            composes: q.values("compose").to_vec(),
+            linked_releases: q.values("linked_release").to_vec(),
+            built_for_releases: q.values("built_for_release").to_vec(),
+            srpm_commit_hashes: q.values("srpm_commit_hash").to_vec(),
+            srpm_commit_branches: q.values("srpm_commit_branch").to_vec(),
+            has_no_deps: q.boolean("has_no_deps")?,
+        };
+        let (count, items) = packages::list_rpms(conn, &f, &q.ordering, q.page)?;
+        Ok((count, items.iter().map(to_json).collect()))
+    }
+
+    fn history_class(&self) -> Option<&'static str> {
+        Some("rpm")
+    }
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        let Some(id) = int_key(key) else {
+            return Ok(None);
+        };
+        Ok(packages::get_rpm(conn, id)?.as_ref().map(to_json))
+    }
+
+    fn create(
+        &self,
+        conn: &mut dyn Conn,
+        body: &Map<String, Value>,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        let input = rpm_input(body, None)?;
+        Ok(to_json(&packages::save_rpm(conn, None, &input, changes)?))
+    }
+
+    fn update(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        partial: bool,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        let id = int_key(key).ok_or_else(PdcError::not_found)?;
+        let old = packages::get_rpm(conn, id)?.ok_or_else(PdcError::not_found)?;
+        let input = rpm_input(body, partial.then_some(&old))?;
+        // PUT erases the dependencies it does not name, as PDC does.
+        let input = if !partial && !body.contains_key("dependencies") {
+            RpmInput {
+                dependencies: BTreeMap::new(),
+                ..input
+            }
+        } else {
+            input
+        };
+        Ok(to_json(&packages::save_rpm(
+            conn,
+            Some(&old),
+            &input,
+            changes,
+        )?))
+    }
+}
+
+/// An rpm from a POST, PUT or PATCH body; `old` fills what a PATCH leaves out.
+fn rpm_input(body: &Map<String, Value>, old: Option<&packages::Rpm>) -> Result<RpmInput, PdcError> {
+    check_body(
+        body,
+        &[
+            "name",
+            "version",
+            "epoch",
+            "release",
+            "arch",
+            "srpm_name",
+            "srpm_nevra",
+            "filename",
+            "linked_releases",
+            "dependencies",
+            "built_for_release",
+            "srpm_commit_hash",
+            "srpm_commit_branch",
+        ],
+        &["id", "linked_composes"],
+    )?;
+    let req = |field: &str, old: Option<String>| -> Result<String, PdcError> {
+        match (text(body, field)?, old) {
+            (Some(v), _) => Ok(v),
+            (None, Some(v)) => Ok(v),
+            (None, None) => Err(PdcError::required(field)),
+        }
+    };
+    let epoch = match body.get("epoch") {
+        None | Some(Value::Null) => old.map_or(0, |o| o.epoch),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|e| *e >= 0)
+            .ok_or_else(|| PdcError::field("epoch", "A valid integer is required."))?,
+        Some(Value::String(s)) => s
+            .parse()
+            .map_err(|_| PdcError::field("epoch", "A valid integer is required."))?,
+        Some(_) => return Err(PdcError::field("epoch", "A valid integer is required.")),
+    };
+    let dependencies = match body.get("dependencies") {
+        None | Some(Value::Null) => old.map(|o| o.dependencies.clone()).unwrap_or_default(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            PdcError::field(
+                "dependencies",
+                "Expected {\"requires\": [\"name\", \"name >= version\"], ...}.",
+            )
+        })?,
+    };
+    let opt = |field: &str, old: Option<Option<String>>| -> Result<Option<String>, PdcError> {
+        if body.contains_key(field) {
+            text(body, field)
+        } else {
+            Ok(old.flatten())
+        }
+    };
+    Ok(RpmInput {
+        name: req("name", old.map(|o| o.name.clone()))?,
+        epoch,
+        version: req("version", old.map(|o| o.version.clone()))?,
+        release: req("release", old.map(|o| o.release.clone()))?,
+        arch: req("arch", old.map(|o| o.arch.clone()))?,
+        srpm_name: req("srpm_name", old.map(|o| o.srpm_name.clone()))?,
+        srpm_nevra: opt("srpm_nevra", old.map(|o| o.srpm_nevra.clone()))?,
+        filename: opt("filename", old.map(|o| Some(o.filename.clone())))?,
+        linked_releases: match string_list(body, "linked_releases")? {
+            Some(l) => l,
+            None => old.map(|o| o.linked_releases.clone()).unwrap_or_default(),
+        },
+        dependencies,
+        built_for_release: opt(
+            "built_for_release",
+            old.map(|o| o.built_for_release.clone()),
+        )?,
+        srpm_commit_hash: opt("srpm_commit_hash", old.map(|o| o.srpm_commit_hash.clone()))?,
+        srpm_commit_branch: opt(
+            "srpm_commit_branch",
+            old.map(|o| o.srpm_commit_branch.clone()),
+        )?,
+    })
+}
+
+// ---------------------------------------------------------------------------
+
+pub struct Images;
+
+impl Resource for Images {
+    fn prefix(&self) -> &'static str {
+        "images"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &[
+            "file_name",
+            "image_format",
+            "image_type",
+            "disc_number",
+            "disc_count",
+            "arch",
+            "mtime",
+            "size",
+            "bootable",
+            "implant_md5",
+            "volume_id",
+            "md5",
+            "sha1",
+            "sha256",
+            "compose",
+            "subvariant",
+        ]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "file_name",
+            "image_format",
+            "image_type",
+            "arch",
+            "size",
+            "mtime",
+        ]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &[
+            "file_name",
+            "image_format",
+            "image_type",
+            "disc_number",
+            "disc_count",
+            "arch",
+            "mtime",
+            "size",
+            "bootable",
+            "implant_md5",
+            "volume_id",
+            "md5",
+            "sha1",
+            "sha256",
+            "composes",
+            "subvariant",
+        ]
+    }
+    fn writes(&self) -> Writes {
+        Writes::NONE
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let mut f = ImageFilter {
+            bootable: q.boolean("bootable")?,
+            composes: q.values("compose").to_vec(),
+            ..Default::default()
+        };
+        for field in packages::IMAGE_TEXT_FIELDS {
+            f.text.push((field, q.values(field).to_vec()));
+        }
+        for field in packages::IMAGE_INT_FIELDS {
+            f.ints.push((field, ints(q, field)?));
+        }
+        let (count, items) = packages::list_images(conn, &f, &q.ordering, q.page)?;
+        Ok((count, items.iter().map(to_json).collect()))
+    }
+
+    fn get(&self, _conn: &mut dyn Conn, _key: &str) -> Result<Option<Value>, PdcError> {
+        Ok(None)
+    }
+}
