@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod demo_products;
 mod sample;
+mod sample_composes;
 mod serve;
 
 use almanac_store::{Actor, Store, tokens};

@@ -4,11 +4,12 @@
 //! either compose is listed, also when nothing in it changed, so a tool can
 //! see that the XFCE tree is as it was and skip rebuilding its live image.
 //!
-//! [`diff`] is pure and linear in the number of rows (one hash map over the
-//! packages of both sides, one over the images); the store hands it the rows
-//! of the two composes, after dropping in SQL the rpms both share (their
-//! count per tree comes in `common`). [`render_text`] writes the result for
-//! people.
+//! [`diff`] is pure and linear in the number of rows: one hash index of the
+//! packages per tree (small enough to stay in cache while that tree's rows go
+//! by), one over the images. The store hands it the rows of the two composes,
+//! after dropping in SQL the rpms both share (their count per tree comes in
+//! `common`); the result is the same whether it does or not. [`render_text`]
+//! writes the result for people.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -19,7 +20,6 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 
 use crate::productmd::Nevra;
-thread_local! { static T0: std::cell::Cell<std::time::Instant> = std::cell::Cell::new(std::time::Instant::now()); }
 
 /// One rpm of one tree of a compose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,10 @@ pub struct ImageResize {
 /// once: rows with the same NEVRA on both sides are unchanged; of the rest,
 /// the highest EVR left on each side are paired as an upgrade or a
 /// downgrade, and whatever is still left (several EVRs of an installonly
-/// package) is added or removed. Two NEVRAs that differ in text but that rpm
+/// package) is added or removed. Shared NEVRAs go first because that is what
+/// the store's filter does: `kernel` 6.10 and 6.11 becoming 6.11 and 6.12
+/// reads the same with or without the 6.11 rows, unchanged 6.11 and an
+/// upgrade 6.10 -> 6.12. Two NEVRAs that differ in text but that rpm
 /// orders as equal (`1.01` and `1.1`) are neither newer nor older: the old is
 /// removed and the new added. The same NEVRA twice on one side counts once.
 ///
@@ -215,9 +218,7 @@ pub fn diff(old: Side<'_>, new: Side<'_>, common: &[((String, String), u64)]) ->
         out[tree].counts.unchanged += count;
     }
 
-    T0.with(|t| t.set(std::time::Instant::now()));
     diff_packages(&mut trees, old.rpms, new.rpms, &mut out);
-    eprintln!("packages {:?}", T0.with(|t| t.get().elapsed()));
     diff_images(&mut trees, old.images, new.images, &mut out);
 
     let mut totals = Counts::default();
@@ -271,9 +272,8 @@ pub fn diff(old: Side<'_>, new: Side<'_>, common: &[((String, String), u64)]) ->
 }
 
 /// Numbers the trees (variant, arch) in the order they are first seen, so
-/// the per-row keys hold a small integer instead of two more strings. Rows
-/// come grouped by tree, so the last tree is remembered and most rows cost
-/// two string comparisons instead of a hash.
+/// per-tree tables are plain vectors. Rows come grouped by tree, so the last
+/// tree is remembered and most rows cost two string comparisons, not a hash.
 #[derive(Default)]
 struct TreeIds<'a> {
     index: HashMap<(&'a str, &'a str), usize>,
@@ -316,42 +316,6 @@ impl PartialEq for PackageKey<'_> {
 
 impl Eq for PackageKey<'_> {}
 
-#[derive(Default)]
-struct FastHasher(u64);
-impl FastHasher {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517cc1b727220a95);
-    }
-}
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.add(u64::from_le_bytes(b));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i))
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64)
-    }
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51afd7ed558ccd);
-        h ^= h >> 33;
-        h
-    }
-}
 /// No row on this side.
 const NONE: usize = usize::MAX;
 
@@ -387,10 +351,7 @@ fn diff_packages<'a>(
         for row in old {
             sizes[trees.id(&row.variant, &row.arch)] += 1;
         }
-        sizes
-            .into_iter()
-            .map(|n| HashMap::with_capacity(n))
-            .collect()
+        sizes.into_iter().map(HashMap::with_capacity).collect()
     };
     for (i, row) in old.iter().enumerate() {
         let tree = trees.id(&row.variant, &row.arch);
@@ -440,7 +401,6 @@ fn diff_packages<'a>(
             }
         }
     }
-    eprintln!("build {:?}", T0.with(|t| t.get().elapsed()));
     drop(index);
     extras.sort_by_key(|(at, _, _)| *at);
     let mut extras = extras.into_iter().peekable();
@@ -468,8 +428,8 @@ fn diff_packages<'a>(
         match (o, n) {
             (Some(o), Some(n)) if o == n => tree.counts.unchanged += 1,
             (Some(o), Some(n)) => pair(o, n, tree),
-            (Some(o), None) => tree.removed.push(o.to_string()),
-            (None, Some(n)) => tree.added.push(n.to_string()),
+            (Some(o), None) => tree.removed.push(nevra_string(o)),
+            (None, Some(n)) => tree.added.push(nevra_string(n)),
             (None, None) => {}
         }
     }
@@ -492,12 +452,12 @@ fn several(old: Vec<&Nevra>, new: Vec<&Nevra>, tree: &mut TreeDiff) {
     let mut new = new.into_iter();
     match (old.next(), new.next()) {
         (Some(o), Some(n)) => pair(o, n, tree),
-        (Some(o), None) => tree.removed.push(o.to_string()),
-        (None, Some(n)) => tree.added.push(n.to_string()),
+        (Some(o), None) => tree.removed.push(nevra_string(o)),
+        (None, Some(n)) => tree.added.push(nevra_string(n)),
         (None, None) => {}
     }
-    tree.removed.extend(old.map(|o| o.to_string()));
-    tree.added.extend(new.map(|n| n.to_string()));
+    tree.removed.extend(old.map(nevra_string));
+    tree.added.extend(new.map(nevra_string));
 }
 
 /// One NEVRA on each side, different: which way did it move?
@@ -505,17 +465,55 @@ fn pair(old: &Nevra, new: &Nevra, tree: &mut TreeDiff) {
     let change = || PackageChange {
         name: new.name().to_string(),
         arch: new.arch().to_string(),
-        old: old.to_string(),
-        new: new.to_string(),
+        old: nevra_string(old),
+        new: nevra_string(new),
     };
     match new.cmp_evr(old) {
         Ordering::Greater => tree.upgraded.push(change()),
         Ordering::Less => tree.downgraded.push(change()),
         Ordering::Equal => {
-            tree.removed.push(old.to_string());
-            tree.added.push(new.to_string());
+            tree.removed.push(nevra_string(old));
+            tree.added.push(nevra_string(new));
         }
     }
+}
+
+/// `Nevra`'s `Display` (`name-epoch:version-release.arch`) in one exact
+/// allocation and without the formatting machinery: a mass rebuild makes a
+/// quarter of a million of these.
+fn nevra_string(n: &Nevra) -> String {
+    let mut epoch_buf = [0u8; 20];
+    let epoch = decimal(n.epoch(), &mut epoch_buf);
+    let parts = [
+        n.name(),
+        "-",
+        epoch,
+        ":",
+        n.version(),
+        "-",
+        n.release(),
+        ".",
+        n.arch(),
+    ];
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        s.push_str(part);
+    }
+    s
+}
+
+/// `value` in decimal, written into the end of `buf`.
+fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 #[derive(Default)]
@@ -1443,68 +1441,50 @@ unchanged: Everything/x86_64, XFCE/aarch64
         let back: ComposeDiff = serde_json::from_value(json).unwrap();
         assert_eq!(back, d);
     }
+
     #[test]
-    fn tmp_perf() {
-        let trees = [
-            "Everything/x86_64",
-            "Everything/aarch64",
-            "Server/x86_64",
-            "Server/aarch64",
-            "Workstation/x86_64",
-            "KDE/x86_64",
-            "XFCE/x86_64",
-            "Cloud/x86_64",
-            "Everything/s390x",
-            "Everything/ppc64le",
-        ];
-        let mk = |bump: bool| -> Vec<RpmRow> {
-            let mut v = Vec::with_capacity(250_000);
-            for i in 0..250_000usize {
-                let t = trees[i * trees.len() / 250_000];
-                let rel = if bump && i % 10 == 0 { 2 } else { 1 };
-                let arch = if i % 7 == 0 { "i686" } else { "x86_64" };
-                v.push(rpm(
-                    t,
-                    &format!(
-                        "package-number-{}-{}.{}.{}-{}.fc41.{}",
-                        i,
-                        i % 13,
-                        i % 5,
-                        i % 100,
-                        rel,
-                        arch
-                    ),
-                ));
-            }
-            v
-        };
-        let old = mk(false);
-        let new = mk(true);
-        for _ in 0..3 {
-            let t0 = std::time::Instant::now();
-            let mut acc = 0u64;
-            for r in old.iter().chain(new.iter()) {
-                acc += r
-                    .nevra
-                    .name()
-                    .as_bytes()
-                    .iter()
-                    .map(|&b| b as u64)
-                    .sum::<u64>()
-                    + r.nevra.arch().len() as u64
-                    + r.variant.len() as u64;
-            }
-            eprintln!("scan {:?} {acc}", t0.elapsed());
-            let t0 = std::time::Instant::now();
-            let mut m: HashMap<u64, usize> = HashMap::with_capacity(250_000);
-            for i in 0..500_000u64 {
-                *m.entry(i.wrapping_mul(0x9E3779B97F4A7C15) % 250_000)
-                    .or_default() += 1;
-            }
-            eprintln!("u64 map {:?} {}", t0.elapsed(), m.len());
-            let t0 = std::time::Instant::now();
-            let d = rpms_diff(&old, &new);
-            eprintln!("diff: {:?} totals {:?}", t0.elapsed(), d.totals);
+    fn nevra_strings_are_written_as_nevra_displays_them() {
+        for text in [
+            "bash-0:5.2.26-3.fc41.x86_64",
+            "openssl-1:3.2.2-3.fc41.src",
+            "perl-Foo-Bar-10:1.0~rc1^git2-0.1.fc41.noarch",
+            "x-18446744073709551615:1-1.a",
+        ] {
+            let nevra = Nevra::parse(text).unwrap();
+            assert_eq!(nevra_string(&nevra), nevra.to_string());
+            assert_eq!(nevra_string(&nevra), text);
         }
+    }
+
+    #[test]
+    fn rows_of_trees_mixed_together_diff_as_grouped_rows() {
+        let grouped_old = [
+            rpm("Server/x86_64", "vim-9.1-1.fc41.x86_64"),
+            rpm("Server/x86_64", "tar-1.35-4.fc41.x86_64"),
+            rpm("KDE/x86_64", "vim-9.1-1.fc41.x86_64"),
+            rpm("KDE/x86_64", "kernel-6.11.2-300.fc41.x86_64"),
+        ];
+        let grouped_new = [
+            rpm("Server/x86_64", "vim-9.1-2.fc41.x86_64"),
+            rpm("KDE/x86_64", "vim-9.1-1.fc41.x86_64"),
+            rpm("KDE/x86_64", "kernel-6.11.2-300.fc41.x86_64"),
+            rpm("KDE/x86_64", "kernel-6.12.0-100.fc41.x86_64"),
+        ];
+        let mixed = |rows: &[RpmRow]| -> Vec<RpmRow> {
+            let mut rows = rows.to_vec();
+            rows.reverse();
+            rows.swap(0, 2);
+            rows
+        };
+        let grouped = rpms_diff(&grouped_old, &grouped_new);
+        assert_eq!(
+            grouped,
+            rpms_diff(&mixed(&grouped_old), &mixed(&grouped_new))
+        );
+        assert_eq!(
+            tree(&grouped, "Server/x86_64").counts,
+            counts(0, 1, 1, 0, 0)
+        );
+        assert_eq!(tree(&grouped, "KDE/x86_64").counts, counts(1, 0, 0, 0, 2));
     }
 }

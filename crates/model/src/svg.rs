@@ -63,7 +63,7 @@ pub fn size_chart(title: &str, points: &[Point]) -> String {
         format_args!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"almanac-size-chart\" \
              viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" \
-             preserveAspectRatio=\"xMidYMid meet\" role=\"img\">\n"
+             preserveAspectRatio=\"xMidYMid meet\">\n"
         ),
     );
     let title = escape(title);

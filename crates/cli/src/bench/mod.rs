@@ -4,6 +4,7 @@
 //! then measures over HTTP on loopback: POSTs with concurrent clients, and the
 //! latency of the lookups ResultsDB's clients make most.
 
+mod composes;
 mod http;
 mod pdc;
 mod results;
@@ -20,6 +21,8 @@ pub enum BenchCommand {
     Results(ResultsArgs),
     /// The product model: bulk creation of release components, then list latencies.
     Pdc(pdc::PdcArgs),
+    /// Composes: import of a distribution-sized compose, re-import, and a diff.
+    Composes(composes::ComposesArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,6 +78,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             Ok(())
         }
         BenchCommand::Pdc(args) => pdc::run(&args),
+        BenchCommand::Composes(args) => composes::run(&args),
     }
 }
 
