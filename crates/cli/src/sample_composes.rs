@@ -5,7 +5,9 @@
 //! compose upgrades a few packages, adds and drops some, and its images grow.
 
 use crate::sample::Rng;
-use almanac_model::productmd::{ComposeHeader, ImageEntry, Nevra, RpmEntry, RpmsWriter, images_json};
+use almanac_model::productmd::{
+    ComposeHeader, ImageEntry, Nevra, RpmEntry, RpmsWriter, images_json,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -147,8 +149,11 @@ impl Series {
         let mut entries = 0;
         for (v, variant) in self.variants.iter().enumerate() {
             for arch in &self.arches {
-                let mut in_tree: Vec<&Package> =
-                    self.packages.iter().filter(|p| p.variants.contains(&v)).collect();
+                let mut in_tree: Vec<&Package> = self
+                    .packages
+                    .iter()
+                    .filter(|p| p.variants.contains(&v))
+                    .collect();
                 in_tree.sort_by(|a, b| a.name.cmp(&b.name));
                 for p in in_tree {
                     entries += self.write_package(&mut w, variant, arch, p)?;
@@ -177,7 +182,13 @@ impl Series {
         let srpm = nevra(&p.name, "src");
         let letter = p.name.chars().next().unwrap_or('x').to_ascii_lowercase();
         let mut entry = |rpm: Nevra, dir: String, sigkey: Option<&str>, category: &str| {
-            let file = format!("{}-{}-{}.{}.rpm", rpm.name(), rpm.version(), rpm.release(), rpm.arch());
+            let file = format!(
+                "{}-{}-{}.{}.rpm",
+                rpm.name(),
+                rpm.version(),
+                rpm.release(),
+                rpm.arch()
+            );
             w.push(&RpmEntry {
                 variant: variant.to_string(),
                 arch: arch.to_string(),
@@ -205,7 +216,12 @@ impl Series {
             None,
             "debug",
         ));
-        rpms.push((srpm.clone(), format!("{variant}/source/tree"), Some("e99d6ad1"), "source"));
+        rpms.push((
+            srpm.clone(),
+            format!("{variant}/source/tree"),
+            Some("e99d6ad1"),
+            "source",
+        ));
         for (rpm, dir, key, category) in rpms {
             entry(rpm, dir, key, category)?;
             n += 1;
@@ -261,7 +277,8 @@ impl Series {
                     format: "iso".into(),
                     disc_number: 1,
                     disc_count: 1,
-                    checksums: [("sha256".to_string(), format!("{:064x}", hash(&file_name)))].into(),
+                    checksums: [("sha256".to_string(), format!("{:064x}", hash(&file_name)))]
+                        .into(),
                     implant_md5: None,
                     bootable: true,
                     subvariant: variant.to_string(),

@@ -262,6 +262,20 @@ fn ensure_compose(
         }
         return Ok((existing.pk, false));
     }
+    if let Some(label) = &c.label {
+        let same_label = conn.query_opt(
+            "SELECT compose_id FROM composes WHERE release_id = $1 AND compose_label = $2",
+            &[release.id.into(), label.clone().into()],
+        )?;
+        if let Some(mut row) = same_label {
+            return Err(StoreError::Conflict(format!(
+                "Compose {} has label {label}, which compose {} of release {} has already.",
+                c.id,
+                row.text(0)?,
+                release.release_id
+            )));
+        }
+    }
     let clash = conn.query_opt(
         "SELECT compose_id FROM composes WHERE release_id = $1 AND compose_date = $2 AND compose_type = $3 AND compose_respin = $4",
         &[
