@@ -32,6 +32,7 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         items.push(nvr);
     }
     let components = crate::demo_products::fill_product_model(&store)?;
+    let composes = crate::sample_composes::fill_composes(&store, 8)?;
     let token = store.write_blocking(|c| {
         tokens::create_token(
             c,
@@ -48,11 +49,18 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     println!(
         "              3 products, 11 releases, {components} release components, rings, branches with SLAs"
     );
+    println!(
+        "              {} weekly composes of Fedora 41 ({} .. {})",
+        composes.len(),
+        composes.first().map_or("", String::as_str),
+        composes.last().map_or("", String::as_str)
+    );
     if !then_serve {
         println!("write token (user demo, superuser): {token}");
         return Ok(());
     }
     let example = items.last().cloned().unwrap_or_default();
+    let newest = composes.last().cloned().unwrap_or_default();
     serve::serve(settings, store, move |addr| {
         let base = format!("http://{addr}");
         println!("Open:");
@@ -67,6 +75,12 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
             "  {base}/rest_api/v1/component-groups/?group_type=ring&release=fedora-42&fields=description"
         );
         println!("  {base}/rest_api/v1/component-branches/?global_component=bash&active=true");
+        println!("  {base}/rest_api/v1/composes/?release=fedora-41");
+        println!("  {base}/api/almanac/v1/composes/{newest}/diff?format=text");
+        println!(
+            "  {base}/api/almanac/v1/image-sizes.svg?release=fedora-41&variant=Workstation&arch=x86_64&image_type=live"
+        );
+        println!("  {base}/api/almanac/v1/composes/{newest}/qe");
         println!("  {base}/rest_api/v1/changesets/");
         println!("  {base}/healthz");
         println!("write token (user demo, superuser): {token}");

@@ -263,7 +263,8 @@ impl Series {
             .iter()
             .map(|(&(v, a, kind), &size)| {
                 let (variant, arch) = (self.variants[v], self.arches[a]);
-                let file_name = format!("Fedora-{variant}-{kind}-{arch}-41-{}.iso", header.id);
+                let file_name =
+                    format!("Fedora-{variant}-{kind}-{arch}-41-{}.n.0.iso", header.date);
                 ImageEntry {
                     variant: variant.to_string(),
                     arch: arch.to_string(),
@@ -295,4 +296,47 @@ fn hash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// `almanac demo`'s composes: `count` weekly nightlies of Fedora 41 (about
+/// 6,000 rpm entries each, images growing), imported the way `almanac
+/// import compose` imports them; the older ones accepted by QE. Answers
+/// their ids, oldest first.
+pub fn fill_composes(store: &almanac_store::Store, count: usize) -> anyhow::Result<Vec<String>> {
+    let dir = std::env::temp_dir().join(format!("almanac-demo-composes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut series = Series::new(2026, 6_000);
+    let start = almanac_model::Timestamp::now().micros() / 1_000_000 - count as i64 * 7 * 86_400;
+    let mut ids = Vec::new();
+    for week in 0..count {
+        if week > 0 {
+            series.evolve(60);
+        }
+        let (y, m, d, ..) =
+            almanac_model::Timestamp::from_micros((start + week as i64 * 7 * 86_400) * 1_000_000)
+                .to_civil();
+        let (top, _) = series.write(&dir, &format!("{y:04}{m:02}{d:02}"))?;
+        let s = almanac_ingest::composes::import_compose_from(
+            store,
+            top.to_str().unwrap_or_default(),
+            &Default::default(),
+        )?;
+        ids.push(s.compose.compose_id);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let accepted: Vec<String> = ids.iter().take(count.saturating_sub(2)).cloned().collect();
+    store.write_blocking(move |c| {
+        let mut changes = Vec::new();
+        for id in &accepted {
+            if let Some(old) = almanac_store::composes::get_compose(c, id)? {
+                let patch = almanac_store::composes::ComposePatch {
+                    acceptance_testing: Some("passed".into()),
+                    ..Default::default()
+                };
+                almanac_store::composes::update_compose(c, &old, &patch, &mut changes)?;
+            }
+        }
+        almanac_store::changes::record(c, &almanac_store::Actor::anonymous("demo"), changes)
+    })?;
+    Ok(ids)
 }

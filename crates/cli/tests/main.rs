@@ -3,4 +3,5 @@
 
 mod clients;
 mod commands;
+mod composes;
 mod support;

@@ -25,6 +25,7 @@ pub mod listing;
 pub mod migrate;
 pub mod named_types;
 pub mod outbox;
+pub mod overrides;
 pub mod packages;
 pub mod permissions;
 pub mod products;

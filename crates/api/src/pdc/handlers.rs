@@ -304,10 +304,18 @@ async fn retrieve(
     let as_of = take_as_of(&mut pairs)?;
     // A detail URL takes the list's parameters too (PDC's clients send e.g.
     // `include_inactive_release`); they do not filter a single object.
-    let q = parse_list(&pairs, res.filters(), &[])?;
+    let mut allowed = res.filters().to_vec();
+    allowed.extend_from_slice(res.detail_params());
+    let q = parse_list(&pairs, &allowed, &[])?;
     let fields = res.fields();
     let (found, changeset) = match as_of {
-        None => (read(&state, move |c| res.get(c, &key)).await?, None),
+        None => {
+            let q = q.clone();
+            (
+                read(&state, move |c| res.get_with(c, &key, &q)).await?,
+                None,
+            )
+        }
         Some(at) => read(&state, move |c| as_it_was(res.as_ref(), c, &key, at)).await?,
     };
     let mut item = vec![found.ok_or_else(PdcError::not_found)?];

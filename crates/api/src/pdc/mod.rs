@@ -95,6 +95,8 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::composes::ComposeTreeLocations),
         Arc::new(resources::composes::Rpms),
         Arc::new(resources::composes::Images),
+        Arc::new(resources::composes::RpmOverrides),
+        Arc::new(resources::composes::ComposeTreeRttTests),
     ]
 }
 

@@ -52,6 +52,20 @@ pub trait Resource: Send + Sync + 'static {
     fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError>;
     /// One object by its lookup (`fedora-24`, `fedora-24/Server`...).
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError>;
+    /// A detail read that looks at its query (the parameters of
+    /// [`Resource::detail_params`]); most resources need only `get`.
+    fn get_with(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        _q: &ListQuery,
+    ) -> Result<Option<Value>, PdcError> {
+        self.get(conn, key)
+    }
+    /// Parameters a detail URL takes besides the list's filters.
+    fn detail_params(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// The class the changesets know this resource's objects by (`release`,
     /// `releasecomponent`...), which makes `?as_of=` reads possible; `None`

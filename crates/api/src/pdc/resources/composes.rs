@@ -67,8 +67,6 @@ impl Resource for Composes {
             // Beyond PDC: what was produced between two dates.
             "compose_date_after",
             "compose_date_before",
-            // For the rpm-mapping detail URL.
-            "disable_overrides",
         ]
     }
     fn ordering(&self) -> &'static [&'static str] {
@@ -167,17 +165,27 @@ impl Resource for Composes {
     }
 
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        self.get_with(conn, key, &ListQuery::default())
+    }
+
+    fn detail_params(&self) -> &'static [&'static str] {
+        &["disable_overrides"]
+    }
+
+    fn get_with(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        q: &ListQuery,
+    ) -> Result<Option<Value>, PdcError> {
         // `composes/{id}/rpm-mapping/{package}`: the compose's rpms built
-        // from that source package, per variant and arch of its release.
+        // from that source package, per variant and arch of its release,
+        // with the release's overrides unless `disable_overrides`.
         if let Some((id, package)) = key.split_once("/rpm-mapping/") {
             let Some(compose) = store::get_compose(conn, id)? else {
                 return Ok(None);
             };
-            let mapping = packages::rpm_mapping(conn, compose.pk, package)?;
-            if mapping.is_empty() {
-                return Ok(None);
-            }
-            return Ok(Some(to_json(&mapping)));
+            return rpm_mapping(conn, compose.pk, &compose.release, package, q);
         }
         Ok(store::get_compose(conn, key)?.as_ref().map(compose_json))
     }
@@ -237,6 +245,23 @@ impl Resource for Composes {
         store::mark_deleted(conn, &old, changes)?;
         Ok(())
     }
+}
+
+/// PDC's rpm mapping of one source package; `None` (404) when the compose
+/// has none of its rpms.
+pub fn rpm_mapping(
+    conn: &mut dyn Conn,
+    compose: i64,
+    release: &str,
+    package: &str,
+    q: &ListQuery,
+) -> Result<Option<Value>, PdcError> {
+    let mapping = if q.boolean("disable_overrides")?.unwrap_or(false) {
+        packages::rpm_mapping(conn, compose, package)?
+    } else {
+        almanac_store::overrides::mapping_with_overrides(conn, compose, release, package)?
+    };
+    Ok((!mapping.is_empty()).then(|| to_json(&mapping)))
 }
 
 fn is_date(d: &str) -> bool {
@@ -710,5 +735,255 @@ impl Resource for Images {
 
     fn get(&self, _conn: &mut dyn Conn, _key: &str) -> Result<Option<Value>, PdcError> {
         Ok(None)
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// `overrides/rpm/`: rpms a release's mapping adds (`include` true) or hides.
+pub struct RpmOverrides;
+
+impl Resource for RpmOverrides {
+    fn prefix(&self) -> &'static str {
+        "overrides/rpm"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &[
+            "release",
+            "variant",
+            "arch",
+            "srpm_name",
+            "rpm_name",
+            "rpm_arch",
+            "comment",
+        ]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "release",
+            "variant",
+            "arch",
+            "srpm_name",
+            "rpm_name",
+            "rpm_arch",
+        ]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "release",
+            "variant",
+            "arch",
+            "srpm_name",
+            "rpm_name",
+            "rpm_arch",
+            "include",
+            "comment",
+            "do_not_delete",
+        ]
+    }
+    fn writes(&self) -> Writes {
+        Writes {
+            create: true,
+            update: false,
+            delete: true,
+        }
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let f = almanac_store::overrides::OverrideFilter {
+            ids: Vec::new(),
+            releases: q.values("release").to_vec(),
+            variants: q.values("variant").to_vec(),
+            arches: q.values("arch").to_vec(),
+            srpm_names: q.values("srpm_name").to_vec(),
+            rpm_names: q.values("rpm_name").to_vec(),
+            rpm_arches: q.values("rpm_arch").to_vec(),
+            comments: q.values("comment").to_vec(),
+        };
+        let (count, items) =
+            almanac_store::overrides::list_overrides(conn, &f, &q.ordering, q.page)?;
+        Ok((count, items.iter().map(to_json).collect()))
+    }
+
+    fn history_class(&self) -> Option<&'static str> {
+        Some("overriderpm")
+    }
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        let Some(id) = int_key(key) else {
+            return Ok(None);
+        };
+        Ok(almanac_store::overrides::get_override(conn, id)?
+            .as_ref()
+            .map(to_json))
+    }
+
+    fn create(
+        &self,
+        conn: &mut dyn Conn,
+        body: &Map<String, Value>,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        check_body(
+            body,
+            &[
+                "release",
+                "variant",
+                "arch",
+                "srpm_name",
+                "rpm_name",
+                "rpm_arch",
+                "include",
+                "comment",
+                "do_not_delete",
+            ],
+            &["id"],
+        )?;
+        let o = almanac_store::overrides::Override {
+            id: 0,
+            release: required_text(body, "release")?,
+            variant: required_text(body, "variant")?,
+            arch: required_text(body, "arch")?,
+            srpm_name: required_text(body, "srpm_name")?,
+            rpm_name: required_text(body, "rpm_name")?,
+            rpm_arch: required_text(body, "rpm_arch")?,
+            include: crate::pdc::resource::boolean(body, "include")?
+                .ok_or_else(|| PdcError::required("include"))?,
+            comment: text(body, "comment")?.unwrap_or_default(),
+            do_not_delete: crate::pdc::resource::boolean(body, "do_not_delete")?.unwrap_or(false),
+        };
+        Ok(to_json(&almanac_store::overrides::create_override(
+            conn, &o, changes,
+        )?))
+    }
+
+    fn delete(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), PdcError> {
+        let id = int_key(key).ok_or_else(PdcError::not_found)?;
+        let old =
+            almanac_store::overrides::get_override(conn, id)?.ok_or_else(PdcError::not_found)?;
+        almanac_store::overrides::delete_override(conn, &old, changes)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// `compose-tree-rtt-tests/`: the release testing state of each tree of a
+/// compose (the same states as a compose's `rtt_tested_architectures`).
+pub struct ComposeTreeRttTests;
+
+impl Resource for ComposeTreeRttTests {
+    fn prefix(&self) -> &'static str {
+        "compose-tree-rtt-tests"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &["compose", "variant", "arch", "test_result"]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["compose", "variant", "arch", "test_result"]
+    }
+    fn writes(&self) -> Writes {
+        Writes {
+            create: false,
+            update: true,
+            delete: false,
+        }
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let f = ComposeFilter {
+            compose_ids: q.values("compose").to_vec(),
+            ..Default::default()
+        };
+        let mut items = Vec::new();
+        for c in store::list_composes(conn, &f, &[], None)?.1 {
+            for (variant, arches) in &c.rtt_tested_architectures {
+                for (arch, state) in arches {
+                    let keep = |name: &str, v: &str| {
+                        let want = q.values(name);
+                        want.is_empty() || want.iter().any(|w| w == v)
+                    };
+                    if keep("variant", variant) && keep("arch", arch) && keep("test_result", state)
+                    {
+                        items.push(serde_json::json!({
+                            "compose": c.compose_id, "variant": variant, "arch": arch, "test_result": state,
+                        }));
+                    }
+                }
+            }
+        }
+        let total = items.len() as i64;
+        let items = match q.page {
+            None => items,
+            Some((page, size)) => items
+                .into_iter()
+                .skip(((page.max(1) - 1) * size) as usize)
+                .take(size as usize)
+                .collect(),
+        };
+        Ok((total, items))
+    }
+
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        let parts: Vec<&str> = key.split('/').collect();
+        let [compose, variant, arch] = parts.as_slice() else {
+            return Ok(None);
+        };
+        let Some(c) = store::get_compose(conn, compose)? else {
+            return Ok(None);
+        };
+        Ok(c.rtt_tested_architectures
+            .get(*variant)
+            .and_then(|a| a.get(*arch))
+            .map(|state| {
+                serde_json::json!({"compose": compose, "variant": variant, "arch": arch, "test_result": state})
+            }))
+    }
+
+    fn update(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        _partial: bool,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        check_body(body, &["test_result"], &["compose", "variant", "arch"])?;
+        let parts: Vec<&str> = key.split('/').collect();
+        let [compose, variant, arch] = parts.as_slice() else {
+            return Err(PdcError::not_found());
+        };
+        let old = store::get_compose(conn, compose)?.ok_or_else(PdcError::not_found)?;
+        if old
+            .rtt_tested_architectures
+            .get(*variant)
+            .and_then(|a| a.get(*arch))
+            .is_none()
+        {
+            return Err(PdcError::not_found());
+        }
+        let state = required_text(body, "test_result")?;
+        let mut rtt = BTreeMap::new();
+        rtt.insert(
+            variant.to_string(),
+            BTreeMap::from([(arch.to_string(), state.clone())]),
+        );
+        let patch = ComposePatch {
+            rtt_tested_architectures: Some(rtt),
+            ..Default::default()
+        };
+        store::update_compose(conn, &old, &patch, changes)?;
+        Ok(
+            serde_json::json!({"compose": compose, "variant": variant, "arch": arch, "test_result": state}),
+        )
     }
 }

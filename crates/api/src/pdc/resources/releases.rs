@@ -534,6 +534,25 @@ impl Resource for Releases {
         Ok(store::get_release(conn, key)?.map(|r| r.id))
     }
     fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        self.get_with(conn, key, &ListQuery::default())
+    }
+    fn detail_params(&self) -> &'static [&'static str] {
+        &["disable_overrides"]
+    }
+    /// `releases/{id}/rpm-mapping/{package}/`: the mapping in the release's
+    /// newest compose.
+    fn get_with(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        q: &ListQuery,
+    ) -> Result<Option<Value>, PdcError> {
+        if let Some((id, package)) = key.split_once("/rpm-mapping/") {
+            let Some((compose, _)) = almanac_store::overrides::latest_compose(conn, id)? else {
+                return Ok(None);
+            };
+            return super::composes::rpm_mapping(conn, compose, id, package, q);
+        }
         Ok(store::get_release(conn, key)?.as_ref().map(to_json))
     }
     fn create(

@@ -1,0 +1,229 @@
+//! Rpm overrides of a release (PDC's `overrides/rpm/`): an rpm added to a
+//! tree's mapping (`include` true) or hidden from it (`include` false), and
+//! the rpm mapping of a source package in a compose with them applied.
+
+use crate::changes::Change;
+use crate::db::{Conn, Value, save_row};
+use crate::error::{StoreError, StoreResult};
+use crate::listing::{Listing, order_by};
+use crate::products::record;
+use almanac_model::ModelError;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Override {
+    pub id: i64,
+    pub release: String,
+    pub variant: String,
+    pub arch: String,
+    pub srpm_name: String,
+    pub rpm_name: String,
+    pub rpm_arch: String,
+    pub include: bool,
+    pub comment: String,
+    pub do_not_delete: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OverrideFilter {
+    pub ids: Vec<i64>,
+    pub releases: Vec<String>,
+    pub variants: Vec<String>,
+    pub arches: Vec<String>,
+    pub srpm_names: Vec<String>,
+    pub rpm_names: Vec<String>,
+    pub rpm_arches: Vec<String>,
+    pub comments: Vec<String>,
+}
+
+pub fn list_overrides(
+    conn: &mut dyn Conn,
+    f: &OverrideFilter,
+    ordering: &[String],
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<Override>)> {
+    let mut l = Listing::new("rpm_overrides o JOIN releases rel ON rel.id = o.release_id");
+    if !f.ids.is_empty() {
+        let p = l.sql.bind(f.ids.clone());
+        l.condition(format!("o.id = ANY({p})"));
+    }
+    l.any_of_ci("rel.release_id", &f.releases)
+        .any_of("o.variant", &f.variants)
+        .any_of("o.arch", &f.arches)
+        .any_of("o.srpm_name", &f.srpm_names)
+        .any_of("o.rpm_name", &f.rpm_names)
+        .any_of("o.rpm_arch", &f.rpm_arches)
+        .contains_ci("o.comment", &f.comments);
+    let order = order_by(
+        ordering,
+        &[
+            ("id", "o.id"),
+            ("release", "rel.release_id"),
+            ("variant", "o.variant"),
+            ("arch", "o.arch"),
+            ("srpm_name", "o.srpm_name"),
+            ("rpm_name", "o.rpm_name"),
+            ("rpm_arch", "o.rpm_arch"),
+        ],
+        "o.id",
+    );
+    let (count, rows) = l.run(
+        conn,
+        "o.id, rel.release_id, o.variant, o.arch, o.srpm_name, o.rpm_name, o.rpm_arch, o.include, o.comment, o.do_not_delete",
+        &order,
+        page,
+    )?;
+    let items = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(Override {
+                id: r.int(0)?,
+                release: r.text(1)?,
+                variant: r.text(2)?,
+                arch: r.text(3)?,
+                srpm_name: r.text(4)?,
+                rpm_name: r.text(5)?,
+                rpm_arch: r.text(6)?,
+                include: r.bool(7)?,
+                comment: r.text(8)?,
+                do_not_delete: r.bool(9)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((count, items))
+}
+
+pub fn get_override(conn: &mut dyn Conn, id: i64) -> StoreResult<Option<Override>> {
+    let f = OverrideFilter {
+        ids: vec![id],
+        ..Default::default()
+    };
+    Ok(list_overrides(conn, &f, &[], None)?.1.pop())
+}
+
+/// Creates an override; one per release, variant, arch, rpm name and arch.
+pub fn create_override(
+    conn: &mut dyn Conn,
+    o: &Override,
+    changes: &mut Vec<Change>,
+) -> StoreResult<Override> {
+    let release =
+        crate::releases::id_of(conn, "releases", "release_id", &o.release)?.ok_or_else(|| {
+            StoreError::Invalid(ModelError::new(
+                "release",
+                format!("Object with release_id={} does not exist.", o.release),
+            ))
+        })?;
+    let clash = conn.query_opt(
+        "SELECT id FROM rpm_overrides WHERE release_id = $1 AND variant = $2 AND arch = $3 AND rpm_name = $4 AND rpm_arch = $5",
+        &[
+            release.into(),
+            o.variant.clone().into(),
+            o.arch.clone().into(),
+            o.rpm_name.clone().into(),
+            o.rpm_arch.clone().into(),
+        ],
+    )?;
+    if clash.is_some() {
+        return Err(StoreError::Invalid(ModelError::new(
+            "detail",
+            "The fields release, variant, arch, rpm_name, rpm_arch must make a unique set.",
+        )));
+    }
+    let id = save_row(
+        conn,
+        "rpm_overrides",
+        &[
+            "release_id",
+            "variant",
+            "arch",
+            "srpm_name",
+            "rpm_name",
+            "rpm_arch",
+            "include",
+            "comment",
+            "do_not_delete",
+        ],
+        vec![
+            release.into(),
+            o.variant.clone().into(),
+            o.arch.clone().into(),
+            o.srpm_name.clone().into(),
+            o.rpm_name.clone().into(),
+            o.rpm_arch.clone().into(),
+            o.include.into(),
+            o.comment.clone().into(),
+            o.do_not_delete.into(),
+        ],
+        None,
+    )?;
+    let saved = get_override(conn, id)?
+        .ok_or_else(|| StoreError::Internal("saved override vanished".into()))?;
+    record(changes, "overriderpm", id, None, Some(&saved));
+    Ok(saved)
+}
+
+pub fn delete_override(
+    conn: &mut dyn Conn,
+    old: &Override,
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    conn.execute("DELETE FROM rpm_overrides WHERE id = $1", &[old.id.into()])?;
+    record(changes, "overriderpm", old.id, Some(old), None);
+    Ok(())
+}
+
+/// Variant to arch to binary rpm name to the arches it ships for.
+pub type RpmMapping = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>;
+
+/// The compose's mapping of `package` (see [`crate::packages::rpm_mapping`])
+/// with the release's overrides applied: included rpms added, excluded ones
+/// hidden.
+pub fn mapping_with_overrides(
+    conn: &mut dyn Conn,
+    compose: i64,
+    release: &str,
+    package: &str,
+) -> StoreResult<RpmMapping> {
+    let mut mapping = crate::packages::rpm_mapping(conn, compose, package)?;
+    let f = OverrideFilter {
+        releases: vec![release.to_string()],
+        srpm_names: vec![package.to_string()],
+        ..Default::default()
+    };
+    for o in list_overrides(conn, &f, &[], None)?.1 {
+        let arches = mapping
+            .entry(o.variant.clone())
+            .or_default()
+            .entry(o.arch.clone())
+            .or_default();
+        let list = arches.entry(o.rpm_name.clone()).or_default();
+        if o.include {
+            if !list.contains(&o.rpm_arch) {
+                list.push(o.rpm_arch.clone());
+                list.sort();
+            }
+        } else {
+            list.retain(|a| *a != o.rpm_arch);
+        }
+        if list.is_empty() {
+            arches.remove(&o.rpm_name);
+        }
+    }
+    mapping.retain(|_, arches| {
+        arches.retain(|_, rpms| !rpms.is_empty());
+        !arches.is_empty()
+    });
+    Ok(mapping)
+}
+
+/// The newest compose of a release that is not deleted.
+pub fn latest_compose(conn: &mut dyn Conn, release: &str) -> StoreResult<Option<(i64, String)>> {
+    let row = conn.query_opt(
+        "SELECT c.id, c.compose_id FROM composes c JOIN releases rel ON rel.id = c.release_id
+          WHERE rel.release_id = $1 AND c.deleted = FALSE ORDER BY c.sort_key DESC LIMIT 1",
+        &[Value::from(release)],
+    )?;
+    row.map(|mut r| Ok((r.int(0)?, r.text(1)?))).transpose()
+}
