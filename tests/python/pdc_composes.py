@@ -76,7 +76,7 @@ def check(condition, what):
         passed += 1
     else:
         failed += 1
-        print(f"FAILED: {short(what, 600)}", flush=True)
+        print(f"FAILED: {short(what, 600)}", file=sys.stderr, flush=True)
     return bool(condition)
 
 
@@ -236,11 +236,11 @@ def pick_partial_name():
                 name = nvra(nevra)["name"]
                 found = holders(lambda d, s: d["name"] == name)
                 if is_binary(nevra) and 0 < len(found) < len(FINISHED):
-                    return name, nvra(nevra)
+                    return name
     raise RuntimeError("no step adds or removes a package")
 
 
-PARTIAL_NAME, PARTIAL = pick_partial_name()
+PARTIAL_NAME = pick_partial_name()
 PARTIAL_SRPM = next(nvra(s)["name"] for c in FINISHED for _, _, s, n, _ in ENTRIES[c] if nvra(n)["name"] == PARTIAL_NAME)
 UPGRADED_OLD = next(nvra(old) for step in STEPS for t in (step["trees"][k] for k in sorted(step["trees"]))
                     for old, _ in t["upgraded"] if is_binary(old))
@@ -431,8 +431,9 @@ def images_list():
 
 # --- 7. finders, 8. rpm-mapping ---------------------------------------------------------------
 
-def finder_want(name, composes=None):
-    return [{"compose": c, "packages": packages_of(c, name)} for c in (composes or FINISHED) if packages_of(c, name)]
+def finder_want(name):
+    """What the finders answer for an rpm name: the composes holding it, in order, with its rpms there."""
+    return [{"compose": c, "packages": packages_of(c, name)} for c in FINISHED if packages_of(c, name)]
 
 
 def sorted_packages(found):
@@ -917,9 +918,10 @@ def compose_delete():
     if only_last:
         nevra = only_last[0]
         d = nvra(nevra)
-        found = pdc.rpms._(name="^%s$" % d["name"], version=d["version"], release=d["release"], arch=d["arch"],
-                           page_size=-1)
-        check(len(found) == 1 and found[0]["linked_composes"] == [], f"linked_composes leaves deleted composes out: {short(found)}")
+        found = [r for r in pdc.rpms._(version=d["version"], release=d["release"], arch=d["arch"], page_size=-1)
+                 if rpm_nevra(r) == nevra]
+        check(len(found) == 1 and found[0]["linked_composes"] == [],
+              f"linked_composes leaves deleted composes out: {nevra}: {short(found)}")
 
 
 print(f"{passed} passed, {failed} failed")

@@ -757,6 +757,9 @@ pub struct DiffRows {
     pub common: Vec<((String, String), u64)>,
 }
 
+/// A tree's id in the old and in the new compose.
+type TreePair = (Option<i64>, Option<i64>);
+
 pub fn diff_rows(conn: &mut dyn Conn, old: i64, new: i64) -> StoreResult<DiffRows> {
     let old_trees = trees(conn, old)?;
     let new_trees = trees(conn, new)?;
@@ -773,25 +776,22 @@ pub fn diff_rows(conn: &mut dyn Conn, old: i64, new: i64) -> StoreResult<DiffRow
     };
     let mut only_old: Vec<(usize, i64)> = Vec::new();
     let mut only_new: Vec<(usize, i64)> = Vec::new();
-    let mut keys: Vec<(String, String)> = Vec::new();
-    let mut key_index: HashMap<(String, String), usize> = HashMap::new();
-    let mut index_of = |t: &Tree| -> usize {
-        let k = (t.variant.clone(), t.arch.clone());
-        *key_index.entry(k.clone()).or_insert_with(|| {
-            keys.push(k);
-            keys.len() - 1
-        })
-    };
-    let mut sides: HashMap<usize, (Option<i64>, Option<i64>)> = HashMap::new();
+    // Each tree key, with its tree in the old and in the new compose.
+    let mut pairs: BTreeMap<(String, String), TreePair> = BTreeMap::new();
     for t in &old_trees {
-        sides.entry(index_of(t)).or_default().0 = Some(t.pk);
+        pairs
+            .entry((t.variant.clone(), t.arch.clone()))
+            .or_default()
+            .0 = Some(t.pk);
     }
     for t in &new_trees {
-        sides.entry(index_of(t)).or_default().1 = Some(t.pk);
+        pairs
+            .entry((t.variant.clone(), t.arch.clone()))
+            .or_default()
+            .1 = Some(t.pk);
     }
-    let mut ordered: Vec<(usize, (Option<i64>, Option<i64>))> = sides.into_iter().collect();
-    ordered.sort_unstable_by_key(|(i, _)| *i);
-    for (i, (o, n)) in ordered {
+    let keys: Vec<(String, String)> = pairs.keys().cloned().collect();
+    for (i, (o, n)) in pairs.into_values().enumerate() {
         let a = match o {
             Some(t) => tree_rpm_ids(conn, t)?,
             None => Vec::new(),

@@ -9,7 +9,6 @@ use crate::listing::{Listing, order_by};
 use crate::products::record;
 use almanac_model::ModelError;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Override {
@@ -174,8 +173,7 @@ pub fn delete_override(
     Ok(())
 }
 
-/// Variant to arch to binary rpm name to the arches it ships for.
-pub type RpmMapping = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>;
+pub use crate::packages::RpmMapping;
 
 /// The compose's mapping of `package` (see [`crate::packages::rpm_mapping`])
 /// with the release's overrides applied: included rpms added, excluded ones

@@ -482,14 +482,13 @@ pub fn list_images(
 
 // ---------------------------------------------------------------------------
 
+/// Variant to arch to binary rpm name to the arches it ships for.
+pub type RpmMapping = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>;
+
 /// PDC's rpm mapping of one source package in one compose: variant to arch
 /// to binary rpm name to the arches it is shipped for, limited to the trees
 /// the compose's release has.
-pub fn rpm_mapping(
-    conn: &mut dyn Conn,
-    compose: i64,
-    package: &str,
-) -> StoreResult<BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>> {
+pub fn rpm_mapping(conn: &mut dyn Conn, compose: i64, package: &str) -> StoreResult<RpmMapping> {
     let rows = conn.query(
         "SELECT DISTINCT v.uid, t.arch, r.name, r.arch
            FROM compose_trees t JOIN compose_variants v ON v.id = t.variant_id
@@ -502,8 +501,7 @@ pub fn rpm_mapping(
           ORDER BY 1, 2, 3, 4",
         &[compose.into(), package.into()],
     )?;
-    let mut out: BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>> =
-        BTreeMap::new();
+    let mut out = RpmMapping::new();
     for mut r in rows {
         out.entry(r.text(0)?)
             .or_default()

@@ -264,7 +264,8 @@ async fn list_page(
     pairs: &[(String, String)],
     links: bool,
 ) -> Result<Response, PdcError> {
-    let q = parse_list(pairs, res.filters(), res.ordering())?;
+    let mut q = parse_list(pairs, res.filters(), res.ordering())?;
+    q.base_url = state.base_url(headers);
     let (r, q2) = (res.clone(), q.clone());
     let (count, mut items) = read(state, move |c| r.list(c, &q2)).await?;
     select_fields(&mut items, &q, res.fields())?;
@@ -293,7 +294,7 @@ fn detail_key(key: &str) -> Option<String> {
 async fn retrieve(
     res: Arc<dyn Resource>,
     State(state): State<AppState>,
-    _headers: HeaderMap,
+    headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
 ) -> Result<Response, PdcError> {
@@ -306,7 +307,8 @@ async fn retrieve(
     // `include_inactive_release`); they do not filter a single object.
     let mut allowed = res.filters().to_vec();
     allowed.extend_from_slice(res.detail_params());
-    let q = parse_list(&pairs, &allowed, &[])?;
+    let mut q = parse_list(&pairs, &allowed, &[])?;
+    q.base_url = state.base_url(&headers);
     let fields = res.fields();
     let (found, changeset) = match as_of {
         None => {
@@ -552,11 +554,15 @@ async fn destroy(
         return Err(PdcError::method_not_allowed("DELETE"));
     }
     let actor = authorize(&state, &headers, res.prefix(), "delete").await?;
-    recorded_write(&state, actor, move |c, changes| {
-        res.delete(c, &key, changes)
+    let warning = recorded_write(&state, actor, move |c, changes| {
+        res.delete_warning(c, &key, changes)
     })
     .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(w) = warning.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        response.headers_mut().insert("pdc-warning", w);
+    }
+    Ok(response)
 }
 
 async fn bulk_delete(

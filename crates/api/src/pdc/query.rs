@@ -20,6 +20,9 @@ pub struct ListQuery {
     pub page: Option<(u64, u64)>,
     pub fields: Vec<String>,
     pub exclude_fields: Vec<String>,
+    /// Almanac's root URL as the client sees it, for absolute links in
+    /// objects (`rpm_mapping_template`); empty gives relative ones.
+    pub base_url: String,
 }
 
 impl ListQuery {

@@ -116,6 +116,16 @@ pub trait Resource: Send + Sync + 'static {
     ) -> Result<(), PdcError> {
         Err(PdcError::method_not_allowed("DELETE"))
     }
+    /// DELETE, answering a warning for the `pdc-warning` header when the
+    /// delete changed nothing (PDC's clients print it).
+    fn delete_warning(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        changes: &mut Vec<Change>,
+    ) -> Result<Option<String>, PdcError> {
+        self.delete(conn, key, changes).map(|()| None)
+    }
     /// POST to a collection under one object (`global-components/1/labels/`,
     /// `key` = `1/labels`); needs the resource's update permission.
     fn create_under(

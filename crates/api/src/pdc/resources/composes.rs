@@ -34,10 +34,10 @@ fn single(q: &ListQuery, name: &str) -> Option<String> {
     q.values(name).first().cloned()
 }
 
-fn compose_json(c: &store::Compose) -> Value {
+fn compose_json(c: &store::Compose, base_url: &str) -> Value {
     let mut v = to_json(c);
     v["rpm_mapping_template"] = Value::String(format!(
-        "/rest_api/v1/composes/{}/rpm-mapping/{{{{package}}}}/",
+        "{base_url}/rest_api/v1/composes/{}/rpm-mapping/{{{{package}}}}/",
         c.compose_id
     ));
     v
@@ -154,7 +154,10 @@ impl Resource for Composes {
             date_before: date("compose_date_before")?,
         };
         let (count, items) = store::list_composes(conn, &f, &q.ordering, q.page)?;
-        Ok((count, items.iter().map(compose_json).collect()))
+        Ok((
+            count,
+            items.iter().map(|c| compose_json(c, &q.base_url)).collect(),
+        ))
     }
 
     fn history_class(&self) -> Option<&'static str> {
@@ -187,7 +190,9 @@ impl Resource for Composes {
             };
             return rpm_mapping(conn, compose.pk, &compose.release, package, q);
         }
-        Ok(store::get_compose(conn, key)?.as_ref().map(compose_json))
+        Ok(store::get_compose(conn, key)?
+            .as_ref()
+            .map(|c| compose_json(c, &q.base_url)))
     }
 
     fn update(
@@ -230,20 +235,21 @@ impl Resource for Composes {
             linked_releases: string_list(body, "linked_releases")?,
             rtt_tested_architectures: rtt,
         };
-        Ok(compose_json(&store::update_compose(
-            conn, &old, &patch, changes,
-        )?))
+        Ok(compose_json(
+            &store::update_compose(conn, &old, &patch, changes)?,
+            "",
+        ))
     }
 
-    fn delete(
+    fn delete_warning(
         &self,
         conn: &mut dyn Conn,
         key: &str,
         changes: &mut Vec<Change>,
-    ) -> Result<(), PdcError> {
+    ) -> Result<Option<String>, PdcError> {
         let old = store::get_compose(conn, key)?.ok_or_else(PdcError::not_found)?;
-        store::mark_deleted(conn, &old, changes)?;
-        Ok(())
+        let marked = store::mark_deleted(conn, &old, changes)?;
+        Ok((!marked).then(|| "No change. This compose was marked as deleted already.".to_string()))
     }
 }
 
