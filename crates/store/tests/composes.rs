@@ -164,6 +164,32 @@ both_engines!(fn a_truncated_or_inconsistent_file_is_refused_with_its_place_and_
     assert_eq!(counts(&store), empty);
 });
 
+both_engines!(fn an_arch_almanac_has_not_seen_is_added_and_named(db) {
+    let store = db.store();
+    let info = String::from_utf8(fixture("composeinfo.json")).unwrap()
+        .replacen("\"arches\": [\n                    \"aarch64\",", "\"arches\": [\n                    \"aarch64\", \"loongarch64\",", 1);
+    assert!(info.contains("loongarch64"), "the fixture's layout changed");
+    let s = import(&store, info.into_bytes(), None, None, None).unwrap();
+    assert_eq!(s.new_arches, ["loongarch64"]);
+    let trees: usize = s.compose.rtt_tested_architectures.values().map(|a| a.len()).sum();
+    assert_eq!(trees, 7);
+});
+
+both_engines!(fn an_import_announces_itself_once_in_the_outbox(db) {
+    let store = db.store();
+    let events = |store: &Store| store.read_blocking(|c| almanac_store::outbox::unpublished(c, 100)).unwrap()
+        .into_iter().filter(|e| e.topic == "almanac.compose.import").collect::<Vec<_>>();
+    import(&store, fixture("composeinfo.json"), None, Some(fixture("rpms.json")), None).unwrap();
+    import(&store, fixture("composeinfo.json"), None, Some(fixture("rpms.json")), None).unwrap();
+    let events = events(&store);
+    assert_eq!(events.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
+    assert_eq!(body["compose_id"], "Fedora-41-20261101.0");
+    assert_eq!(body["created"], true);
+    // A reference, not the rpm list itself.
+    assert!(events[0].payload.len() < 300, "{}", events[0].payload);
+});
+
 both_engines!(fn a_ci_compose_of_a_layered_release_is_accepted(db) {
     let store = db.store();
     let s = import(&store, fixture("composeinfo-layered.json"), None, None, None).unwrap();
