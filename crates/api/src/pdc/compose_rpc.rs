@@ -370,6 +370,26 @@ fn finder_answer(
     Ok(Value::Array(out))
 }
 
+/// The composes of `releases` holding an rpm called `rpm`, answered as the
+/// finders answer.
+fn find_in(
+    c: &mut dyn almanac_store::Conn,
+    releases: Vec<String>,
+    rpm: &str,
+    p: &FinderParams,
+) -> Result<Value, PdcError> {
+    let found = store::find_composes_by_rpm(
+        c,
+        &RpmFinder {
+            releases,
+            rpm_name: rpm.to_string(),
+            included_types: p.included.clone(),
+            excluded_types: p.excluded.clone(),
+        },
+    )?;
+    finder_answer(c, found, p)
+}
+
 async fn find_by_release_rpm(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -380,16 +400,7 @@ async fn find_by_release_rpm(
         if almanac_store::releases::get_release(c, &release)?.is_none() {
             return Err(PdcError::not_found());
         }
-        let found = store::find_composes_by_rpm(
-            c,
-            &RpmFinder {
-                releases: vec![release.clone()],
-                rpm_name: rpm.clone(),
-                included_types: p.included.clone(),
-                excluded_types: p.excluded.clone(),
-            },
-        )?;
-        finder_answer(c, found, &p)
+        find_in(c, vec![release.clone()], &rpm, &p)
     })
     .await?;
     Ok(axum::Json(answer).into_response())
@@ -404,16 +415,7 @@ async fn find_by_product_version_rpm(
     let answer = read(&state, move |c| {
         let releases =
             store::releases_of_product_version(c, &pv)?.ok_or_else(PdcError::not_found)?;
-        let found = store::find_composes_by_rpm(
-            c,
-            &RpmFinder {
-                releases,
-                rpm_name: rpm.clone(),
-                included_types: p.included.clone(),
-                excluded_types: p.excluded.clone(),
-            },
-        )?;
-        finder_answer(c, found, &p)
+        find_in(c, releases, &rpm, &p)
     })
     .await?;
     Ok(axum::Json(answer).into_response())

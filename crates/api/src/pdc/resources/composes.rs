@@ -664,29 +664,37 @@ fn rpm_input(body: &Map<String, Value>, old: Option<&packages::Rpm>) -> Result<R
 
 pub struct Images;
 
+const IMAGE_FIELDS: [&str; 16] = [
+    "file_name",
+    "image_format",
+    "image_type",
+    "disc_number",
+    "disc_count",
+    "arch",
+    "mtime",
+    "size",
+    "bootable",
+    "implant_md5",
+    "volume_id",
+    "md5",
+    "sha1",
+    "sha256",
+    "composes",
+    "subvariant",
+];
+const IMAGE_FILTERS: [&str; 16] = {
+    let mut f = IMAGE_FIELDS;
+    f[14] = "compose";
+    f
+};
+
 impl Resource for Images {
     fn prefix(&self) -> &'static str {
         "images"
     }
+    /// Every field filters, `composes` as `compose`.
     fn filters(&self) -> &'static [&'static str] {
-        &[
-            "file_name",
-            "image_format",
-            "image_type",
-            "disc_number",
-            "disc_count",
-            "arch",
-            "mtime",
-            "size",
-            "bootable",
-            "implant_md5",
-            "volume_id",
-            "md5",
-            "sha1",
-            "sha256",
-            "compose",
-            "subvariant",
-        ]
+        &IMAGE_FILTERS
     }
     fn ordering(&self) -> &'static [&'static str] {
         &[
@@ -700,24 +708,7 @@ impl Resource for Images {
         ]
     }
     fn fields(&self) -> &'static [&'static str] {
-        &[
-            "file_name",
-            "image_format",
-            "image_type",
-            "disc_number",
-            "disc_count",
-            "arch",
-            "mtime",
-            "size",
-            "bootable",
-            "implant_md5",
-            "volume_id",
-            "md5",
-            "sha1",
-            "sha256",
-            "composes",
-            "subvariant",
-        ]
+        &IMAGE_FIELDS
     }
     fn writes(&self) -> Writes {
         Writes::NONE
