@@ -86,7 +86,8 @@ def section(func):
         func()
     except Exception as e:  # noqa: BLE001 - report and go on with the next group
         where = traceback.extract_tb(e.__traceback__)[-1]
-        check(False, f"{func.__name__}: {type(e).__name__}: {e} (line {where.lineno})")
+        body = getattr(getattr(e, "response", None), "text", "")
+        check(False, f"{func.__name__}: {type(e).__name__}: {e} (line {where.lineno}) {body}")
     return func
 
 
@@ -494,6 +495,93 @@ def rpm_mapping():
                   for v, arches in got.items()} if isinstance(got, dict) else got
     check(normalized == want, f"composes/{FIRST}/rpm-mapping/{package}/: {short(got)}, expected {short(want)}")
     check("Server" in got and "Workstation" not in got, f"rpm-mapping of a Server package: {sorted(got)}")
+
+
+@section
+def mapping_writes_and_overrides():
+    """rpm-mapping PUT (the override changes a wanted mapping needs; ?perform=1
+    makes them), PATCH (a list of changes), overrides/rpm/ and its clone RPC."""
+    package = server_only_source()
+    path = f"composes/{FIRST}/rpm-mapping/{package}/"
+    mapping = pdc.composes[FIRST]["rpm-mapping"][package]._()
+    variant = "Server"
+    arch = "x86_64" if "x86_64" in mapping.get(variant, {}) else sorted(mapping[variant])[0]
+    names = mapping[variant][arch]
+    dropped = sorted(names)[0]
+    wanted = json.loads(json.dumps(mapping))
+    del wanted[variant][arch][dropped]
+    wanted[variant][arch]["%s-extra" % package] = ["noarch"]
+    preview = rest("PUT", path, wanted)
+    if expect(preview, 200, f"PUT {path}"):
+        got = sorted((a["action"], a["rpm_name"], a["include"], a["release_id"], a["srpm_name"]) for a in preview.json())
+        want = sorted([("create", dropped, False, RELEASE, package)] * len(names[dropped])
+                      + [("create", "%s-extra" % package, True, RELEASE, package)])
+        check(got == want, f"the changes a wanted mapping needs: {got} != {want}")
+    check(pdc.composes[FIRST]["rpm-mapping"][package]._() == mapping, "PUT without perform changes nothing")
+    expect(rest("PUT", path, wanted, params={"perform": "1"}), 200, f"PUT {path}?perform=1")
+    after = pdc.composes[FIRST]["rpm-mapping"][package]._()
+    check(dropped not in after[variant][arch] and after[variant][arch].get("%s-extra" % package) == ["noarch"],
+          f"the mapping after perform: {short(after)}")
+    raw = pdc.composes[FIRST]["rpm-mapping"][package]._(disable_overrides=1)
+    check(raw == mapping, "disable_overrides shows the compose's own mapping")
+    listed = pdc["overrides/rpm"]._(release=RELEASE, srpm_name=package, page_size=-1)
+    check(len(listed) == len(names[dropped]) + 1 and all(o["srpm_name"] == package for o in listed),
+          f"overrides/rpm/?release=&srpm_name=: {short(listed)}")
+    # PATCH takes changes: delete the inclusion again.
+    patch = [{"action": "delete", "variant": variant, "arch": arch, "srpm_name": package,
+              "rpm_name": "%s-extra" % package, "rpm_arch": "noarch"}]
+    expect(rest("PATCH", path, patch), 204, f"PATCH {path}")
+    check("%s-extra" % package not in pdc.composes[FIRST]["rpm-mapping"][package]._()[variant][arch],
+          "PATCH delete removed the inclusion")
+    bad = rest("PATCH", path, [dict(patch[0], action="maybe")])
+    check(bad.status == 400 and "maybe" in bad.text, f"PATCH with a bad action: {bad.status} {bad.text}")
+    nothing = rest("PATCH", path, patch)
+    check(nothing.status == 400, f"PATCH deleting an override that is not there: {nothing.status} {nothing.text}")
+    # Overrides directly, then cloned into another release.
+    created = pdc["overrides/rpm"]._({"release": RELEASE, "variant": variant, "arch": arch, "srpm_name": package,
+                                      "rpm_name": "%s-more" % package, "rpm_arch": "x86_64", "include": True,
+                                      "comment": "wanted by QA"})
+    check(created.get("include") is True and created.get("comment") == "wanted by QA" and created.get("do_not_delete") is False,
+          f"POST overrides/rpm/: {short(created)}")
+    refused(lambda: pdc["overrides/rpm"]._({"release": RELEASE, "variant": variant, "arch": arch, "srpm_name": package,
+                                             "rpm_name": "%s-more" % package, "rpm_arch": "x86_64", "include": True}),
+            400, what="the same override twice")
+    refused(lambda: anonymous["overrides/rpm"]._({"release": RELEASE}), 401, what="overrides without a token")
+    check([o["id"] for o in pdc["overrides/rpm"]._(comment="QA", page_size=-1)] == [created["id"]], "comment filter")
+    pdc.releases._({"short": "fedora", "version": "42", "name": "Fedora", "release_type": "ga"})
+    clone = rest("POST", "rpc/overrides-rpm/clone/", {"source_release_id": RELEASE, "target_release_id": "fedora-42"})
+    if expect(clone, 201, "rpc/overrides-rpm/clone/"):
+        check(len(clone.json()) == len(pdc["overrides/rpm"]._(release=RELEASE, page_size=-1))
+              and {o["release"] for o in clone.json()} == {"fedora-42"}, f"cloned overrides: {short(clone.json())}")
+    again = rest("POST", "rpc/overrides-rpm/clone/", {"source_release_id": RELEASE, "target_release_id": "fedora-42"})
+    check(again.status == 200 and "existed" in again.text, f"cloning again: {again.status} {again.text}")
+    pdc["overrides/rpm"][created["id"]]._("DELETE", {})
+    check(pdc["overrides/rpm"]._(comment="QA", release=RELEASE, page_size=-1) == [], "DELETE overrides/rpm/<id>/")
+    # The release's mapping is its newest compose's.
+    rel = pdc.releases[RELEASE]["rpm-mapping"][package]._(disable_overrides=1)
+    newest = pdc.composes[LAST]["rpm-mapping"][package]._(disable_overrides=1)
+    check(rel == newest, "releases/<id>/rpm-mapping/ follows the newest compose")
+
+
+@section
+def rtt_tests():
+    """compose-tree-rtt-tests/ and compose-image-rtt-tests/."""
+    trees = pdc["compose-tree-rtt-tests"]._(compose=FIRST, page_size=-1)
+    check(len(trees) == 12 and {t["test_result"] for t in trees} <= {"untested", "passed"},
+          f"compose-tree-rtt-tests/?compose=: {len(trees)} trees")
+    pdc["compose-tree-rtt-tests"][FIRST]["Everything"]["aarch64"]._("PATCH", {"test_result": "failed"})
+    check(pdc.composes[FIRST]._()["rtt_tested_architectures"]["Everything"]["aarch64"] == "failed",
+          "a tree's test result shows on the compose")
+    images = pdc["compose-image-rtt-tests"]._(compose=FIRST, page_size=-1)
+    check(len(images) == EXPECTED["image_counts"][FIRST], f"compose-image-rtt-tests/?compose=: {len(images)}")
+    one = images[0]
+    key = [one["compose"], one["variant"], one["arch"], one["file_name"]]
+    got = pdc["compose-image-rtt-tests"][key[0]][key[1]][key[2]][key[3]]._("PATCH", {"test_result": "passed"})
+    check(got.get("test_result") == "passed", f"PATCH an image's test result: {short(got)}")
+    check([i["file_name"] for i in pdc["compose-image-rtt-tests"]._(compose=FIRST, test_result="passed", page_size=-1)]
+          == [one["file_name"]], "test_result filter")
+    refused(lambda: pdc["compose-image-rtt-tests"][key[0]][key[1]][key[2]][key[3]]._("PATCH", {"test_result": "maybe"}),
+            400, what="a bad test result")
 
 
 # --- 9. diff, 10. image sizes, 11. produced ---------------------------------------------------

@@ -1139,3 +1139,105 @@ pub fn diff(
         &rows.common,
     )))
 }
+
+// --- release testing of images -------------------------------------------------
+
+/// The release testing state of one image of a compose
+/// (`compose-image-rtt-tests/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageTest {
+    pub compose: String,
+    pub variant: String,
+    pub arch: String,
+    pub file_name: String,
+    pub test_result: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImageTestFilter {
+    pub composes: Vec<String>,
+    pub variants: Vec<String>,
+    pub arches: Vec<String>,
+    pub file_names: Vec<String>,
+    pub test_results: Vec<String>,
+}
+
+const IMAGE_TEST_FROM: &str = "compose_images ci JOIN images i ON i.id = ci.image_id
+     JOIN compose_trees t ON t.id = ci.tree_id JOIN compose_variants v ON v.id = t.variant_id
+     JOIN composes c ON c.id = t.compose_id";
+
+pub fn list_image_tests(
+    conn: &mut dyn Conn,
+    f: &ImageTestFilter,
+    page: Option<(u64, u64)>,
+) -> StoreResult<(i64, Vec<ImageTest>)> {
+    let mut l = Listing::new(IMAGE_TEST_FROM);
+    l.any_of("c.compose_id", &f.composes)
+        .any_of("v.uid", &f.variants)
+        .any_of("t.arch", &f.arches)
+        .any_of("i.file_name", &f.file_names)
+        .any_of("ci.rtt_test_result", &f.test_results);
+    let (count, rows) = l.run(
+        conn,
+        "c.compose_id, v.uid, t.arch, i.file_name, ci.rtt_test_result",
+        "c.sort_key, v.uid, t.arch, i.file_name",
+        page,
+    )?;
+    let items = rows
+        .into_iter()
+        .map(|mut r| {
+            Ok(ImageTest {
+                compose: r.text(0)?,
+                variant: r.text(1)?,
+                arch: r.text(2)?,
+                file_name: r.text(3)?,
+                test_result: r.text(4)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((count, items))
+}
+
+/// Sets one image's release testing state (`old` as read from
+/// [`list_image_tests`]).
+pub fn set_image_test(
+    conn: &mut dyn Conn,
+    old: &ImageTest,
+    state: &str,
+    changes: &mut Vec<Change>,
+) -> StoreResult<ImageTest> {
+    if !RTT_STATES.contains(&state) {
+        return Err(StoreError::Invalid(ModelError::new(
+            "test_result",
+            format!(
+                "'{state}' is not allowed value. Use one of {}.",
+                quoted(&RTT_STATES)
+            ),
+        )));
+    }
+    let row = conn
+        .query_opt(
+            &format!(
+                "SELECT ci.tree_id, ci.image_id FROM {IMAGE_TEST_FROM}
+                  WHERE c.compose_id = $1 AND v.uid = $2 AND t.arch = $3 AND i.file_name = $4"
+            ),
+            &[
+                old.compose.clone().into(),
+                old.variant.clone().into(),
+                old.arch.clone().into(),
+                old.file_name.clone().into(),
+            ],
+        )?
+        .ok_or_else(|| StoreError::Internal("image test vanished".into()))?;
+    let (tree, image) = (row.int(0)?, row.int(1)?);
+    conn.execute(
+        "UPDATE compose_images SET rtt_test_result = $1 WHERE tree_id = $2 AND image_id = $3",
+        &[state.into(), tree.into(), image.into()],
+    )?;
+    let new = ImageTest {
+        test_result: state.to_string(),
+        ..old.clone()
+    };
+    record(changes, "composeimage", image, Some(old), Some(&new));
+    Ok(new)
+}

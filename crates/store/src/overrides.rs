@@ -225,3 +225,250 @@ pub fn latest_compose(conn: &mut dyn Conn, release: &str) -> StoreResult<Option<
     )?;
     row.map(|mut r| Ok((r.int(0)?, r.text(1)?))).transpose()
 }
+
+/// One change to a release's overrides, as PDC's rpm-mapping PUT answers
+/// and its PATCH takes them: `create` adds an override (`include` true adds
+/// the rpm to the mapping, false hides it), `delete` removes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct OverrideAction {
+    pub action: String,
+    #[serde(default)]
+    pub release_id: String,
+    pub srpm_name: String,
+    pub variant: String,
+    pub arch: String,
+    pub rpm_name: String,
+    pub rpm_arch: String,
+    #[serde(default)]
+    pub include: bool,
+    #[serde(default, skip_serializing)]
+    pub comment: String,
+    #[serde(default, skip_serializing)]
+    pub do_not_delete: bool,
+}
+
+/// The overrides that turn the `raw` mapping (the compose's own) with
+/// `overrides` applied into `desired`: an rpm wanted but missing is
+/// included (or its exclusion deleted), one present but unwanted is excluded
+/// (or its inclusion deleted). Pure: no I/O.
+pub fn compute_changes(
+    release: &str,
+    package: &str,
+    raw: &RpmMapping,
+    overrides: &[Override],
+    desired: &RpmMapping,
+) -> Vec<OverrideAction> {
+    use std::collections::BTreeSet;
+    type Key = (String, String, String, String);
+    let flatten = |m: &RpmMapping| -> BTreeSet<Key> {
+        let mut out = BTreeSet::new();
+        for (v, arches) in m {
+            for (a, rpms) in arches {
+                for (name, rpm_arches) in rpms {
+                    for ra in rpm_arches {
+                        out.insert((v.clone(), a.clone(), name.clone(), ra.clone()));
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut effective = flatten(raw);
+    let by_key: std::collections::BTreeMap<Key, &Override> = overrides
+        .iter()
+        .map(|o| {
+            let k = (
+                o.variant.clone(),
+                o.arch.clone(),
+                o.rpm_name.clone(),
+                o.rpm_arch.clone(),
+            );
+            (k, o)
+        })
+        .collect();
+    for (k, o) in &by_key {
+        if o.include {
+            effective.insert(k.clone());
+        } else {
+            effective.remove(k);
+        }
+    }
+    let desired = flatten(desired);
+    let action = |k: &Key, action: &str, include: bool| OverrideAction {
+        action: action.to_string(),
+        release_id: release.to_string(),
+        srpm_name: package.to_string(),
+        variant: k.0.clone(),
+        arch: k.1.clone(),
+        rpm_name: k.2.clone(),
+        rpm_arch: k.3.clone(),
+        include,
+        comment: String::new(),
+        do_not_delete: false,
+    };
+    let mut out = Vec::new();
+    for k in desired.difference(&effective) {
+        match by_key.get(k) {
+            Some(o) if !o.include => out.push(action(k, "delete", false)),
+            _ => out.push(action(k, "create", true)),
+        }
+    }
+    for k in effective.difference(&desired) {
+        match by_key.get(k) {
+            Some(o) if o.include => out.push(action(k, "delete", true)),
+            _ => out.push(action(k, "create", false)),
+        }
+    }
+    out
+}
+
+/// Applies override actions to `release`, in order.
+pub fn apply_actions(
+    conn: &mut dyn Conn,
+    release: &str,
+    actions: &[OverrideAction],
+    changes: &mut Vec<Change>,
+) -> StoreResult<()> {
+    for a in actions {
+        match a.action.as_str() {
+            "create" => {
+                create_override(
+                    conn,
+                    &Override {
+                        id: 0,
+                        release: release.to_string(),
+                        variant: a.variant.clone(),
+                        arch: a.arch.clone(),
+                        srpm_name: a.srpm_name.clone(),
+                        rpm_name: a.rpm_name.clone(),
+                        rpm_arch: a.rpm_arch.clone(),
+                        include: a.include,
+                        comment: a.comment.clone(),
+                        do_not_delete: a.do_not_delete,
+                    },
+                    changes,
+                )?;
+            }
+            "delete" => {
+                let f = OverrideFilter {
+                    releases: vec![release.to_string()],
+                    variants: vec![a.variant.clone()],
+                    arches: vec![a.arch.clone()],
+                    rpm_names: vec![a.rpm_name.clone()],
+                    rpm_arches: vec![a.rpm_arch.clone()],
+                    ..Default::default()
+                };
+                let found = list_overrides(conn, &f, &[], None)?.1;
+                let o = found.first().ok_or_else(|| {
+                    StoreError::Invalid(ModelError::new(
+                        "action",
+                        format!(
+                            "There is no override of {}.{} in {}.{} to delete.",
+                            a.rpm_name, a.rpm_arch, a.variant, a.arch
+                        ),
+                    ))
+                })?;
+                delete_override(conn, o, changes)?;
+            }
+            other => {
+                return Err(StoreError::Invalid(ModelError::new(
+                    "action",
+                    format!("'{other}' is not allowed value. Use one of 'create', 'delete'."),
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(entries: &[(&str, &str, &str, &str)]) -> RpmMapping {
+        let mut m = RpmMapping::new();
+        for (v, a, n, ra) in entries {
+            m.entry(v.to_string())
+                .or_default()
+                .entry(a.to_string())
+                .or_default()
+                .entry(n.to_string())
+                .or_default()
+                .push(ra.to_string());
+        }
+        m
+    }
+
+    fn o(n: &str, ra: &str, include: bool) -> Override {
+        Override {
+            id: 1,
+            release: "fedora-41".into(),
+            variant: "Server".into(),
+            arch: "x86_64".into(),
+            srpm_name: "glibc".into(),
+            rpm_name: n.into(),
+            rpm_arch: ra.into(),
+            include,
+            comment: String::new(),
+            do_not_delete: false,
+        }
+    }
+
+    #[test]
+    fn wanted_rpms_are_included_and_unwanted_excluded_or_their_overrides_deleted() {
+        let raw = mapping(&[
+            ("Server", "x86_64", "glibc", "x86_64"),
+            ("Server", "x86_64", "glibc-devel", "x86_64"),
+        ]);
+        // glibc.i686 was included by an override; glibc-devel excluded by one.
+        let overrides = [o("glibc", "i686", true), o("glibc-devel", "x86_64", false)];
+        // Wanted: glibc.x86_64, glibc-devel back, glibc.i686 gone, glibc-static new.
+        let desired = mapping(&[
+            ("Server", "x86_64", "glibc", "x86_64"),
+            ("Server", "x86_64", "glibc-devel", "x86_64"),
+            ("Server", "x86_64", "glibc-static", "x86_64"),
+        ]);
+        let got: Vec<(String, String, String, bool)> =
+            compute_changes("fedora-41", "glibc", &raw, &overrides, &desired)
+                .into_iter()
+                .map(|a| (a.action, a.rpm_name, a.rpm_arch, a.include))
+                .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "delete".into(),
+                    "glibc-devel".into(),
+                    "x86_64".into(),
+                    false
+                ),
+                (
+                    "create".into(),
+                    "glibc-static".into(),
+                    "x86_64".into(),
+                    true
+                ),
+                ("delete".into(), "glibc".into(), "i686".into(), true),
+            ]
+        );
+        // Dropping an rpm of the compose itself excludes it.
+        let got = compute_changes(
+            "fedora-41",
+            "glibc",
+            &raw,
+            &[],
+            &mapping(&[("Server", "x86_64", "glibc", "x86_64")]),
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (
+                got[0].action.as_str(),
+                got[0].rpm_name.as_str(),
+                got[0].include
+            ),
+            ("create", "glibc-devel", false)
+        );
+        // Nothing to do when the mapping is already the one wanted.
+        assert!(compute_changes("fedora-41", "glibc", &raw, &[], &raw).is_empty());
+    }
+}

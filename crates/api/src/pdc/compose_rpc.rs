@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(full_import),
         )
         .route(
+            &format!("{API_ROOT}/rpc/overrides-rpm/clone/"),
+            axum::routing::post(clone_overrides),
+        )
+        .route(
             &format!("{API_ROOT}/rpc/find-compose-by-release-rpm/{{release}}/{{rpm}}/"),
             get(find_by_release_rpm),
         )
@@ -67,7 +71,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The prefixes this module serves, for the API root.
-pub const PREFIXES: [&str; 6] = [
+pub const PREFIXES: [&str; 7] = [
+    "rpc/overrides-rpm/clone",
     "compose-rpms",
     "compose-images",
     "rpc/compose-full-import",
@@ -282,6 +287,102 @@ async fn export_images(
         .await?
         .ok_or_else(PdcError::not_found)?;
     Ok(axum::Json(doc).into_response())
+}
+
+/// `POST rpc/overrides-rpm/clone/`: copies the source release's overrides
+/// (those matching the optional `variant`, `arch`, `srpm_name`, `rpm_name`,
+/// `rpm_arch`) into the target release; 201 with the ones created, or 200
+/// when the target had them all already.
+async fn clone_overrides(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, PdcError> {
+    use almanac_store::overrides::{self, OverrideFilter};
+    let actor = authorize(&state, &headers, "overrides/rpm", "create").await?;
+    let body = super::handlers::json_body(&state, body).await?;
+    let (created, answer) = recorded_write(&state, actor, move |c, changes| {
+        let body = body
+            .as_object()
+            .ok_or_else(|| PdcError::bad_request("Invalid input: must be a dict."))?;
+        super::resource::check_body(
+            body,
+            &[
+                "source_release_id",
+                "target_release_id",
+                "variant",
+                "arch",
+                "srpm_name",
+                "rpm_name",
+                "rpm_arch",
+            ],
+            &[],
+        )?;
+        let text = |k: &str| super::resource::text(body, k);
+        let source = super::resource::required_text(body, "source_release_id")?;
+        let target = super::resource::required_text(body, "target_release_id")?;
+        for (field, release) in [
+            ("source_release_id", &source),
+            ("target_release_id", &target),
+        ] {
+            if almanac_store::releases::get_release(c, release)?.is_none() {
+                return Err(PdcError::field(
+                    field,
+                    format!("Release {release} does not exist."),
+                ));
+            }
+        }
+        let one = |k: &str| -> Result<Vec<String>, PdcError> { Ok(text(k)?.into_iter().collect()) };
+        let f = OverrideFilter {
+            releases: vec![source.clone()],
+            variants: one("variant")?,
+            arches: one("arch")?,
+            srpm_names: one("srpm_name")?,
+            rpm_names: one("rpm_name")?,
+            rpm_arches: one("rpm_arch")?,
+            ..Default::default()
+        };
+        let existing = overrides::list_overrides(
+            c,
+            &OverrideFilter {
+                releases: vec![target.clone()],
+                ..Default::default()
+            },
+            &[],
+            None,
+        )?
+        .1;
+        let key = |o: &overrides::Override| {
+            (
+                o.variant.clone(),
+                o.arch.clone(),
+                o.rpm_name.clone(),
+                o.rpm_arch.clone(),
+            )
+        };
+        let taken: std::collections::BTreeSet<_> = existing.iter().map(key).collect();
+        let mut created = Vec::new();
+        for o in overrides::list_overrides(c, &f, &[], None)?.1 {
+            if taken.contains(&key(&o)) {
+                continue;
+            }
+            let copy = overrides::Override {
+                release: target.clone(),
+                ..o
+            };
+            created.push(to_json(&overrides::create_override(c, &copy, changes)?));
+        }
+        Ok((!created.is_empty(), Value::Array(created)))
+    })
+    .await?;
+    if created {
+        Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+    } else {
+        Ok(
+            axum::Json(json!({"detail": "overridesRPMs have existed in target release"}))
+                .into_response(),
+        )
+    }
 }
 
 /// The finders' shared parameters.

@@ -56,14 +56,18 @@ pub fn mount(router: Router<AppState>, res: Arc<dyn Resource>) -> Router<AppStat
                 },
             )
             .put(
-                move |s: State<AppState>, h: HeaderMap, k: Path<String>, b: Body| {
-                    update(r7.clone(), s, h, k, b, false)
-                },
+                move |s: State<AppState>,
+                      h: HeaderMap,
+                      u: OriginalUri,
+                      k: Path<String>,
+                      b: Body| { update(r7.clone(), s, h, u, k, b, false) },
             )
             .patch(
-                move |s: State<AppState>, h: HeaderMap, k: Path<String>, b: Body| {
-                    update(r8.clone(), s, h, k, b, true)
-                },
+                move |s: State<AppState>,
+                      h: HeaderMap,
+                      u: OriginalUri,
+                      k: Path<String>,
+                      b: Body| { update(r8.clone(), s, h, u, k, b, true) },
             )
             .delete(
                 move |s: State<AppState>, h: HeaderMap, k: Path<String>, b: Body| {
@@ -479,6 +483,7 @@ async fn update(
     res: Arc<dyn Resource>,
     State(state): State<AppState>,
     headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
     Path(key): Path<String>,
     body: Body,
     partial: bool,
@@ -496,11 +501,21 @@ async fn update(
     if partial && body.as_object().is_some_and(Map::is_empty) {
         return Ok(empty_patch());
     }
-    let answer = recorded_write(&state, actor, move |c, changes| {
-        res.update(c, &key, as_object(&body)?, partial, changes)
+    let query = pairs(&uri);
+    let (status, answer) = recorded_write(&state, actor, move |c, changes| {
+        if let Some(done) = res.update_under(c, &key, &body, partial, &query, changes)? {
+            return Ok(done);
+        }
+        Ok((
+            StatusCode::OK,
+            res.update(c, &key, as_object(&body)?, partial, changes)?,
+        ))
     })
     .await?;
-    Ok(axum::Json(answer).into_response())
+    if status == StatusCode::NO_CONTENT {
+        return Ok(status.into_response());
+    }
+    Ok((status, axum::Json(answer)).into_response())
 }
 
 async fn bulk_update(

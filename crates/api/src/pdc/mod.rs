@@ -97,6 +97,7 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::composes::Images),
         Arc::new(resources::composes::RpmOverrides),
         Arc::new(resources::composes::ComposeTreeRttTests),
+        Arc::new(resources::composes::ComposeImageRttTests),
     ]
 }
 

@@ -116,6 +116,21 @@ pub trait Resource: Send + Sync + 'static {
     ) -> Result<(), PdcError> {
         Err(PdcError::method_not_allowed("DELETE"))
     }
+    /// PUT or PATCH of a URL under one object that is not the object itself
+    /// (`composes/{id}/rpm-mapping/{package}/`): any JSON body, the query's
+    /// pairs, and its own status and answer. `None` when `key` is not such
+    /// a URL, and the object itself is updated.
+    fn update_under(
+        &self,
+        _conn: &mut dyn Conn,
+        _key: &str,
+        _body: &Value,
+        _partial: bool,
+        _query: &[(String, String)],
+        _changes: &mut Vec<Change>,
+    ) -> Result<Option<(axum::http::StatusCode, Value)>, PdcError> {
+        Ok(None)
+    }
     /// DELETE, answering a warning for the `pdc-warning` header when the
     /// delete changed nothing (PDC's clients print it).
     fn delete_warning(

@@ -13,7 +13,9 @@ use almanac_store::changes::Change;
 use almanac_store::composes::{
     self as store, ComposeFilter, ComposePatch, LocationFilter, TreeLocationRow,
 };
+use almanac_store::overrides::{self, OverrideAction};
 use almanac_store::packages::{self, ImageFilter, RpmFilter, RpmInput};
+use axum::http::StatusCode;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -193,6 +195,61 @@ impl Resource for Composes {
         Ok(store::get_compose(conn, key)?
             .as_ref()
             .map(|c| compose_json(c, &q.base_url)))
+    }
+
+    /// `composes/{id}/rpm-mapping/{package}/`: PUT a whole mapping to get
+    /// the override changes that would make it (`?perform=1` makes them);
+    /// PATCH a list of changes to make them (204).
+    fn update_under(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Value,
+        partial: bool,
+        query: &[(String, String)],
+        changes: &mut Vec<Change>,
+    ) -> Result<Option<(StatusCode, Value)>, PdcError> {
+        let Some((id, package)) = key.split_once("/rpm-mapping/") else {
+            return Ok(None);
+        };
+        crate::pdc::query::check_known(query, &["perform"])?;
+        let compose = store::get_compose(conn, id)?.ok_or_else(PdcError::not_found)?;
+        if partial {
+            let actions: Vec<OverrideAction> = serde_json::from_value(body.clone()).map_err(|e| {
+                PdcError::bad_request(format!(
+                    "Expected a list of {{\"action\", \"variant\", \"arch\", \"srpm_name\", \"rpm_name\", \"rpm_arch\", \"include\"}}: {e}"
+                ))
+            })?;
+            overrides::apply_actions(conn, &compose.release, &actions, changes)?;
+            return Ok(Some((StatusCode::NO_CONTENT, Value::Null)));
+        }
+        let desired: overrides::RpmMapping =
+            serde_json::from_value(body.clone()).map_err(|_| {
+                PdcError::bad_request(
+                    "Expected a mapping {\"Variant\": {\"arch\": {\"rpm_name\": [\"rpm_arch\"]}}}.",
+                )
+            })?;
+        let raw = packages::rpm_mapping(conn, compose.pk, package)?;
+        let current = overrides::list_overrides(
+            conn,
+            &overrides::OverrideFilter {
+                releases: vec![compose.release.clone()],
+                srpm_names: vec![package.to_string()],
+                ..Default::default()
+            },
+            &[],
+            None,
+        )?
+        .1;
+        let actions =
+            overrides::compute_changes(&compose.release, package, &raw, &current, &desired);
+        let perform = query
+            .iter()
+            .any(|(k, v)| k == "perform" && crate::pdc::query::parse_bool(v) == Some(true));
+        if perform {
+            overrides::apply_actions(conn, &compose.release, &actions, changes)?;
+        }
+        Ok(Some((StatusCode::OK, to_json(&actions))))
     }
 
     fn update(
@@ -982,5 +1039,97 @@ impl Resource for ComposeTreeRttTests {
         Ok(
             serde_json::json!({"compose": compose, "variant": variant, "arch": arch, "test_result": state}),
         )
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// `compose-image-rtt-tests/`: the release testing state of each image of
+/// a compose, keyed `compose/variant/arch/file_name`.
+pub struct ComposeImageRttTests;
+
+fn image_test_key(key: &str) -> Option<store::ImageTestFilter> {
+    let parts: Vec<&str> = key.splitn(4, '/').collect();
+    let [compose, variant, arch, file_name] = parts.as_slice() else {
+        return None;
+    };
+    Some(store::ImageTestFilter {
+        composes: vec![compose.to_string()],
+        variants: vec![variant.to_string()],
+        arches: vec![arch.to_string()],
+        file_names: vec![file_name.to_string()],
+        test_results: Vec::new(),
+    })
+}
+
+impl Resource for ComposeImageRttTests {
+    fn prefix(&self) -> &'static str {
+        "compose-image-rtt-tests"
+    }
+    fn filters(&self) -> &'static [&'static str] {
+        &["compose", "variant", "arch", "file_name", "test_result"]
+    }
+    fn ordering(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn fields(&self) -> &'static [&'static str] {
+        &["compose", "variant", "arch", "file_name", "test_result"]
+    }
+    fn writes(&self) -> Writes {
+        Writes {
+            create: false,
+            update: true,
+            delete: false,
+        }
+    }
+
+    fn list(&self, conn: &mut dyn Conn, q: &ListQuery) -> Result<(i64, Vec<Value>), PdcError> {
+        let f = store::ImageTestFilter {
+            composes: q.values("compose").to_vec(),
+            variants: q.values("variant").to_vec(),
+            arches: q.values("arch").to_vec(),
+            file_names: q.values("file_name").to_vec(),
+            test_results: q.values("test_result").to_vec(),
+        };
+        let (count, items) = store::list_image_tests(conn, &f, q.page)?;
+        Ok((count, items.iter().map(to_json).collect()))
+    }
+
+    fn get(&self, conn: &mut dyn Conn, key: &str) -> Result<Option<Value>, PdcError> {
+        let Some(f) = image_test_key(key) else {
+            return Ok(None);
+        };
+        Ok(store::list_image_tests(conn, &f, None)?
+            .1
+            .pop()
+            .as_ref()
+            .map(to_json))
+    }
+
+    fn update(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        body: &Map<String, Value>,
+        partial: bool,
+        changes: &mut Vec<Change>,
+    ) -> Result<Value, PdcError> {
+        if !partial {
+            return Err(PdcError::method_not_allowed("PUT"));
+        }
+        check_body(
+            body,
+            &["test_result"],
+            &["compose", "variant", "arch", "file_name"],
+        )?;
+        let f = image_test_key(key).ok_or_else(PdcError::not_found)?;
+        let old = store::list_image_tests(conn, &f, None)?
+            .1
+            .pop()
+            .ok_or_else(PdcError::not_found)?;
+        let state = required_text(body, "test_result")?;
+        Ok(to_json(&store::set_image_test(
+            conn, &old, &state, changes,
+        )?))
     }
 }
