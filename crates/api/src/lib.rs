@@ -3,7 +3,8 @@
 //! Each API family lives in its own module with its own error mapping, since
 //! compatibility includes the error shapes: [`resultsdb`] serves ResultsDB's
 //! API v2.0 under `/api/v2.0`, [`pdc`] PDC's REST API under `/rest_api/v1/`,
-//! [`native`] Almanac's own under `/api/almanac/v1/`. [`health`] answers probes. [`launch`] serves a
+//! [`waivers`] WaiverDB's API v1.0 under `/api/v1.0/`, [`native`] Almanac's
+//! own under `/api/almanac/v1/`. [`health`] answers probes. [`launch`] serves a
 //! router on a listener until a shutdown signal, for the binary and for
 //! end-to-end tests alike.
 
@@ -14,6 +15,7 @@ pub mod native;
 pub mod pdc;
 pub mod resultsdb;
 mod trace;
+pub mod waivers;
 
 use almanac_model::Outcomes;
 use almanac_model::results::PageLimits;
@@ -37,8 +39,10 @@ pub struct ApiSettings {
     /// Most bytes a compose import (`compose-rpms/`...) may carry: a
     /// distribution's `rpms.json` runs to tens of megabytes.
     pub max_import_bytes: usize,
-    /// Most results one `POST /api/v2.0/results` with a list may carry.
+    /// Most results one `POST /api/v2.0/results` with a list may carry
+    /// (and waivers one `POST /api/v1.0/waivers/`).
     pub max_results_per_request: usize,
+    pub waivers: waivers::WaiverSettings,
 }
 
 impl Default for ApiSettings {
@@ -51,6 +55,7 @@ impl Default for ApiSettings {
             max_body_bytes: 10 * 1024 * 1024,
             max_import_bytes: 512 * 1024 * 1024,
             max_results_per_request: 1000,
+            waivers: waivers::WaiverSettings::default(),
         }
     }
 }
@@ -98,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v2.0", resultsdb::routes())
         .merge(pdc::routes())
         .merge(native::routes())
+        .merge(waivers::routes())
         .fallback(resultsdb::not_found)
         .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)

@@ -94,6 +94,8 @@ impl App {
     }
 }
 
+mod waivers;
+
 fn run(f: impl std::future::Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -72,6 +72,17 @@ pub struct FileConfig {
     pub store: StoreFile,
     #[serde(default)]
     pub composes: ComposesFile,
+    #[serde(default)]
+    pub waivers: WaiversFile,
+}
+
+/// `[waivers]`: who may waive which testcases (WaiverDB's permission
+/// mapping), and who may waive on behalf of others.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiversFile {
+    pub permissions: Option<Vec<almanac_model::waivers::Permission>>,
+    pub superusers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +131,8 @@ pub struct Settings {
     pub max_results_per_request: Setting<usize>,
     pub max_body_bytes: Setting<usize>,
     pub max_import_bytes: Setting<usize>,
+    pub waiver_permissions: Setting<Vec<almanac_model::waivers::Permission>>,
+    pub waiver_superusers: Setting<Vec<String>>,
     pub store_readers: Setting<usize>,
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
@@ -160,6 +173,8 @@ impl Settings {
             ),
             max_body_bytes: Setting::default(ApiSettings::default().max_body_bytes),
             max_import_bytes: Setting::default(ApiSettings::default().max_import_bytes),
+            waiver_permissions: Setting::default(Vec::new()),
+            waiver_superusers: Setting::default(Vec::new()),
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
@@ -186,6 +201,8 @@ impl Settings {
                 .set(f.results.max_results_per_request, o);
             s.max_body_bytes.set(f.results.max_body_bytes, o);
             s.max_import_bytes.set(f.composes.max_import_bytes, o);
+            s.waiver_permissions.set(f.waivers.permissions, o);
+            s.waiver_superusers.set(f.waivers.superusers, o);
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
@@ -237,6 +254,10 @@ impl Settings {
             max_body_bytes: self.max_body_bytes.value,
             max_import_bytes: self.max_import_bytes.value,
             max_results_per_request: self.max_results_per_request.value,
+            waivers: almanac_api::waivers::WaiverSettings {
+                permissions: self.waiver_permissions.value.clone(),
+                superusers: self.waiver_superusers.value.clone(),
+            },
         }
     }
 
@@ -312,6 +333,21 @@ impl Settings {
                 "composes.max_import_bytes",
                 self.max_import_bytes.value.to_string(),
                 self.max_import_bytes.origin,
+            ),
+            (
+                "waivers.permissions",
+                self.waiver_permissions
+                    .value
+                    .iter()
+                    .map(|p| format!("{} ({})", p.name, p.testcases.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.waiver_permissions.origin,
+            ),
+            (
+                "waivers.superusers",
+                self.waiver_superusers.value.join(", "),
+                self.waiver_superusers.origin,
             ),
             (
                 "store.readers",

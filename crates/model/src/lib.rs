@@ -16,6 +16,7 @@ pub mod results;
 pub mod svg;
 pub mod text;
 pub mod time;
+pub mod waivers;
 
 pub use error::ModelError;
 pub use outcome::{Outcome, Outcomes};

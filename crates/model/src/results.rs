@@ -660,7 +660,8 @@ fn parse_page(pairs: &[(String, String)], limits: PageLimits) -> Result<Page, Mo
     Ok(page)
 }
 
-fn parse_since(value: &str) -> Result<(Timestamp, Option<Timestamp>), ModelError> {
+/// `since`: a time, or `start,end`.
+pub fn parse_since(value: &str) -> Result<(Timestamp, Option<Timestamp>), ModelError> {
     let bad = || {
         ModelError::new(
             "since",

@@ -36,6 +36,7 @@ pub mod results;
 mod store;
 pub mod testing;
 pub mod tokens;
+pub mod waivers;
 
 pub use changes::Actor;
 pub use db::sqlite::SqliteSync;

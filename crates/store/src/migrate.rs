@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_composes.sql"),
         postgres: include_str!("../migrations/postgres/0006_composes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "waivers",
+        sqlite: include_str!("../migrations/sqlite/0007_waivers.sql"),
+        postgres: include_str!("../migrations/postgres/0007_waivers.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

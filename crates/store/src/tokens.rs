@@ -142,3 +142,15 @@ pub fn authenticate(conn: &mut dyn Conn, token: &str) -> StoreResult<Option<User
         is_superuser: row.bool(2)?,
     }))
 }
+
+/// The groups Almanac knows `username` in (none for a user it does not know).
+pub fn groups_of(conn: &mut dyn Conn, username: &str) -> StoreResult<Vec<String>> {
+    conn.query(
+        "SELECT g.group_name FROM user_groups g JOIN users u ON u.id = g.user_id
+          WHERE u.username = $1 ORDER BY g.group_name",
+        &[Value::from(username)],
+    )?
+    .into_iter()
+    .map(|mut r| r.text(0).map_err(Into::into))
+    .collect()
+}
