@@ -7,9 +7,11 @@
 //! are unit-tested without a database.
 
 pub mod compose_diff;
+pub mod decision;
 pub mod deliverables;
 pub mod error;
 pub mod outcome;
+pub mod policies;
 pub mod product;
 pub mod productmd;
 pub mod results;
