@@ -3,13 +3,15 @@
 //! Each API family lives in its own module with its own error mapping, since
 //! compatibility includes the error shapes: [`resultsdb`] serves ResultsDB's
 //! API v2.0 under `/api/v2.0`, [`pdc`] PDC's REST API under `/rest_api/v1/`,
-//! [`waivers`] WaiverDB's API v1.0 under `/api/v1.0/`, [`native`] Almanac's
+//! [`waivers`] WaiverDB's API v1.0 and [`gating`] Greenwave's decisions
+//! under `/api/v1.0/`, [`native`] Almanac's
 //! own under `/api/almanac/v1/`. [`health`] answers probes. [`launch`] serves a
 //! router on a listener until a shutdown signal, for the binary and for
 //! end-to-end tests alike.
 
 pub mod auth;
 pub mod body;
+pub mod gating;
 pub mod health;
 pub mod native;
 pub mod pdc;
@@ -43,6 +45,7 @@ pub struct ApiSettings {
     /// (and waivers one `POST /api/v1.0/waivers/`).
     pub max_results_per_request: usize,
     pub waivers: waivers::WaiverSettings,
+    pub gating: gating::GatingSettings,
 }
 
 impl Default for ApiSettings {
@@ -56,6 +59,7 @@ impl Default for ApiSettings {
             max_import_bytes: 512 * 1024 * 1024,
             max_results_per_request: 1000,
             waivers: waivers::WaiverSettings::default(),
+            gating: gating::GatingSettings::default(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pdc::routes())
         .merge(native::routes())
         .merge(waivers::routes())
+        .merge(gating::routes())
         .fallback(resultsdb::not_found)
         .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)

@@ -94,6 +94,7 @@ impl App {
     }
 }
 
+mod gating;
 mod waivers;
 
 fn run(f: impl std::future::Future<Output = ()>) {

@@ -74,6 +74,17 @@ pub struct FileConfig {
     pub composes: ComposesFile,
     #[serde(default)]
     pub waivers: WaiversFile,
+    #[serde(default)]
+    pub gating: GatingFile,
+}
+
+/// `[gating]`: where the policies are, and where a `!RemoteRule` finds a
+/// package's gating.yaml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatingFile {
+    pub policies_dir: Option<PathBuf>,
+    pub remote_rule_sources: Option<Vec<String>>,
 }
 
 /// `[waivers]`: who may waive which testcases (WaiverDB's permission
@@ -133,6 +144,10 @@ pub struct Settings {
     pub max_import_bytes: Setting<usize>,
     pub waiver_permissions: Setting<Vec<almanac_model::waivers::Permission>>,
     pub waiver_superusers: Setting<Vec<String>>,
+    pub policies_dir: Setting<Option<PathBuf>>,
+    pub remote_rule_sources: Setting<Vec<String>>,
+    /// Read from `policies_dir` when the settings are loaded.
+    pub policies: Vec<almanac_model::policies::Policy>,
     pub store_readers: Setting<usize>,
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
@@ -147,6 +162,7 @@ pub struct Overrides {
     pub public_url: Option<(String, Origin)>,
     pub log_format: Option<(LogFormat, Origin)>,
     pub require_token: Option<(bool, Origin)>,
+    pub policies_dir: Option<(PathBuf, Origin)>,
 }
 
 impl Settings {
@@ -175,6 +191,9 @@ impl Settings {
             max_import_bytes: Setting::default(ApiSettings::default().max_import_bytes),
             waiver_permissions: Setting::default(Vec::new()),
             waiver_superusers: Setting::default(Vec::new()),
+            policies_dir: Setting::default(None),
+            remote_rule_sources: Setting::default(Vec::new()),
+            policies: Vec::new(),
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
@@ -203,6 +222,8 @@ impl Settings {
             s.max_import_bytes.set(f.composes.max_import_bytes, o);
             s.waiver_permissions.set(f.waivers.permissions, o);
             s.waiver_superusers.set(f.waivers.superusers, o);
+            s.policies_dir.set(f.gating.policies_dir.map(Some), o);
+            s.remote_rule_sources.set(f.gating.remote_rule_sources, o);
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
@@ -223,10 +244,16 @@ impl Settings {
         if let Some((v, o)) = overrides.require_token {
             s.results_require_token.set(Some(v), o);
         }
+        if let Some((v, o)) = overrides.policies_dir {
+            s.policies_dir.set(Some(Some(v)), o);
+        }
         if let Ok(level) = std::env::var("ALMANAC_LOG") {
             s.log_level.set(Some(level), Origin::Env);
         }
         s.validate()?;
+        if let Some(dir) = &s.policies_dir.value {
+            s.policies = load_policies(dir)?;
+        }
         Ok(s)
     }
 
@@ -257,6 +284,10 @@ impl Settings {
             waivers: almanac_api::waivers::WaiverSettings {
                 permissions: self.waiver_permissions.value.clone(),
                 superusers: self.waiver_superusers.value.clone(),
+            },
+            gating: almanac_api::gating::GatingSettings {
+                policies: std::sync::Arc::new(self.policies.clone()),
+                remote_rule_sources: self.remote_rule_sources.value.clone(),
             },
         }
     }
@@ -345,6 +376,20 @@ impl Settings {
                 self.waiver_permissions.origin,
             ),
             (
+                "gating.policies_dir",
+                self.policies_dir
+                    .value
+                    .as_ref()
+                    .map(|d| format!("{} ({} policies)", d.display(), self.policies.len()))
+                    .unwrap_or_default(),
+                self.policies_dir.origin,
+            ),
+            (
+                "gating.remote_rule_sources",
+                self.remote_rule_sources.value.join(", "),
+                self.remote_rule_sources.origin,
+            ),
+            (
                 "waivers.superusers",
                 self.waiver_superusers.value.join(", "),
                 self.waiver_superusers.origin,
@@ -376,4 +421,32 @@ impl Settings {
         }
         out
     }
+}
+
+/// Every policy of the `*.yaml` files in `dir`, checked: a file that does
+/// not read names its line, and two policies may not share an id.
+pub fn load_policies(dir: &Path) -> anyhow::Result<Vec<almanac_model::policies::Policy>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the policies directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    let mut out: Vec<almanac_model::policies::Policy> = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .with_context(|| format!("cannot read the policy file {}", f.display()))?;
+        let name = f.display().to_string();
+        for p in almanac_model::policies::parse_policies(&name, &text)? {
+            if let Some(other) = out.iter().find(|o| o.id == p.id) {
+                bail!(
+                    "{name}: policy {} is defined in {} already",
+                    p.id,
+                    other.source
+                );
+            }
+            out.push(p);
+        }
+    }
+    Ok(out)
 }

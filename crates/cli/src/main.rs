@@ -48,6 +48,9 @@ pub struct Cli {
     /// Require a token for ResultsDB writes (upstream leaves them open).
     #[arg(long, global = true, env = "ALMANAC_RESULTS_REQUIRE_TOKEN")]
     results_require_token: Option<bool>,
+    /// The directory of Greenwave policy files (`*.yaml`) gating decisions use.
+    #[arg(long, global = true, env = "ALMANAC_POLICIES")]
+    policies: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -146,6 +149,7 @@ fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
         require_token: cli
             .results_require_token
             .map(|v| (v, origin(leaf, "results_require_token"))),
+        policies_dir: cli.policies.clone().map(|v| (v, origin(leaf, "policies"))),
     }
 }
 

@@ -1034,3 +1034,23 @@ fn clone_relationships(
     }
     Ok(())
 }
+
+/// The descriptions of the component groups (`ring 0`...) holding the
+/// release component `name` in `release`; none when the release is unknown.
+pub fn groups_of_component(
+    conn: &mut dyn Conn,
+    release: &str,
+    name: &str,
+) -> StoreResult<Vec<String>> {
+    conn.query(
+        "SELECT DISTINCT cg.description FROM component_groups cg
+           JOIN releases r ON r.id = cg.release_id
+           JOIN component_group_members m ON m.group_id = cg.id
+           JOIN release_components rc ON rc.id = m.release_component_id
+          WHERE r.release_id = $1 AND rc.name = $2 ORDER BY cg.description",
+        &[release.into(), name.into()],
+    )?
+    .into_iter()
+    .map(|mut r| r.text(0).map_err(Into::into))
+    .collect()
+}

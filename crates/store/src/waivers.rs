@@ -157,31 +157,15 @@ impl WaiverFilter {
     }
 }
 
-/// Which columns a newer waiver must share to make an older one obsolete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Supersede {
-    /// `GET /waivers/`: subject, testcase, scenario, user and product version.
-    ByUserAndVersion,
-    /// `+filtered`: subject, testcase and scenario.
-    BySubject,
-}
-
 const COLUMNS: &str = "w.id, w.subject_type, w.subject_identifier, w.testcase, w.scenario, w.username, \
      w.proxied_by, w.product_version, w.waived, w.comment, w.timestamp";
 
-fn not_obsolete(mode: Supersede) -> String {
-    let user_and_version = match mode {
-        Supersede::ByUserAndVersion => {
-            " AND n.username = w.username AND n.product_version = w.product_version"
-        }
-        Supersede::BySubject => "",
-    };
-    format!(
-        "NOT EXISTS (SELECT 1 FROM waivers n WHERE n.subject_type = w.subject_type \
-         AND n.subject_identifier = w.subject_identifier AND n.testcase = w.testcase \
-         AND COALESCE(n.scenario, '') = COALESCE(w.scenario, ''){user_and_version} AND n.id > w.id)"
-    )
-}
+/// `GET /waivers/`'s rule: a waiver is obsolete when a newer one shares its
+/// subject, testcase, scenario, user and product version.
+const NOT_OBSOLETE: &str = "NOT EXISTS (SELECT 1 FROM waivers n WHERE n.subject_type = w.subject_type \
+     AND n.subject_identifier = w.subject_identifier AND n.testcase = w.testcase \
+     AND COALESCE(n.scenario, '') = COALESCE(w.scenario, '') AND n.username = w.username \
+     AND n.product_version = w.product_version AND n.id > w.id)";
 
 fn read(mut r: Row) -> StoreResult<Waiver> {
     Ok(Waiver {
@@ -210,7 +194,7 @@ pub fn list(
     let mut sql = Sql::default();
     let mut conditions = f.conditions(&mut sql, "w");
     if !include_obsolete {
-        conditions.push(not_obsolete(Supersede::ByUserAndVersion));
+        conditions.push(NOT_OBSOLETE.to_string());
     }
     let filter = if conditions.is_empty() {
         String::new()
@@ -251,7 +235,8 @@ pub fn get(conn: &mut dyn Conn, id: i64) -> StoreResult<Option<Waiver>> {
 
 /// `POST /waivers/+filtered`: the waivers matching any of `filters`, newest
 /// first; without `include_obsolete`, only the newest of each subject,
-/// testcase and scenario.
+/// testcase and scenario among those its filter matches (so a newer waiver
+/// for another product version does not hide one for this).
 pub fn filtered(
     conn: &mut dyn Conn,
     filters: &[WaiverFilter],
@@ -261,7 +246,20 @@ pub fn filtered(
     let alternatives: Vec<String> = filters
         .iter()
         .map(|f| {
-            let c = f.conditions(&mut sql, "w");
+            let mut c = f.conditions(&mut sql, "w");
+            if !include_obsolete {
+                let newer = f.conditions(&mut sql, "n");
+                let and_newer = if newer.is_empty() {
+                    String::new()
+                } else {
+                    format!(" AND {}", newer.join(" AND "))
+                };
+                c.push(format!(
+                    "NOT EXISTS (SELECT 1 FROM waivers n WHERE n.subject_type = w.subject_type \
+                     AND n.subject_identifier = w.subject_identifier AND n.testcase = w.testcase \
+                     AND COALESCE(n.scenario, '') = COALESCE(w.scenario, '') AND n.id > w.id{and_newer})"
+                ));
+            }
             if c.is_empty() {
                 "TRUE".to_string()
             } else {
@@ -269,14 +267,10 @@ pub fn filtered(
             }
         })
         .collect();
-    let mut conditions = vec![format!("({})", alternatives.join(" OR "))];
-    if !include_obsolete {
-        conditions.push(not_obsolete(Supersede::BySubject));
-    }
     let rows = conn.query_uncached(
         &format!(
-            "SELECT {COLUMNS} FROM waivers w WHERE {} ORDER BY w.timestamp DESC, w.id DESC",
-            conditions.join(" AND ")
+            "SELECT {COLUMNS} FROM waivers w WHERE ({}) ORDER BY w.timestamp DESC, w.id DESC",
+            alternatives.join(" OR ")
         ),
         &sql.params,
     )?;

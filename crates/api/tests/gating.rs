@@ -1,0 +1,231 @@
+//! Greenwave's decision API on both engines, as Bodhi calls it: results
+//! posted to the ResultsDB API, waivers to the WaiverDB API, decisions that
+//! are missing, failed, errored, waived, passing, under wildcard product
+//! versions, ring-based rules and several subjects at once.
+
+use super::{App, run};
+use almanac_api::ApiSettings;
+use almanac_api::gating::GatingSettings;
+use almanac_model::policies::parse_policies;
+use almanac_store::{Actor, both_engines, tokens};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const POLICIES: &str = r#"
+--- !Policy
+id: taskotron_release_critical_tasks_for_stable
+product_versions: [fedora-*]
+decision_context: bodhi_update_push_stable
+subject_type: koji_build
+excluded_packages: [python2-*]
+rules:
+  - !PassingTestCaseRule {test_case_name: dist.rpmdeplint}
+--- !Policy
+id: ring0_functional
+product_versions: [fedora-41]
+decision_contexts: [bodhi_update_push_stable, bodhi_update_push_testing]
+subject_type: koji_build
+component_groups: [ring 0]
+rules:
+  - !PassingTestCaseRule {test_case_name: fedora-ci.koji-build.tier0.functional}
+--- !Policy
+id: compose_gate
+product_versions: [fedora-*]
+decision_context: compose_accept
+subject_type: compose
+rules:
+  - !PassingTestCaseRule {test_case_name: compose.install, scenario: fedora.Server.x86_64}
+"#;
+
+fn settings() -> ApiSettings {
+    ApiSettings {
+        gating: GatingSettings {
+            policies: Arc::new(parse_policies("fedora.yaml", POLICIES).unwrap()),
+            remote_rule_sources: Vec::new(),
+        },
+        ..ApiSettings::default()
+    }
+}
+
+async fn post_token(app: &App, path: &str, body: Value, token: &str) -> (StatusCode, Value) {
+    app.send(
+        Request::post(path)
+            .header("host", "almanac.test")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Token {token}"))
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn result(app: &App, nvr: &str, testcase: &str, outcome: &str, extra: Value) -> i64 {
+    let mut data = json!({"item": nvr, "type": "koji_build"});
+    if let Value::Object(o) = extra {
+        for (k, v) in o {
+            data[k] = v;
+        }
+    }
+    let (status, r) = app
+        .post(
+            "/api/v2.0/results",
+            json!({"testcase": {"name": testcase}, "outcome": outcome, "data": data}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    r["id"].as_i64().unwrap()
+}
+
+async fn decide(app: &App, body: Value) -> (StatusCode, Value) {
+    app.post("/api/v1.0/decision", body).await
+}
+
+/// Bodhi's call: the update's builds as a legacy subject list, verbose.
+fn bodhi_request(context: &str, nvrs: &[&str]) -> Value {
+    json!({
+        "product_version": "fedora-41",
+        "decision_context": context,
+        "subject": nvrs.iter().map(|n| json!({"item": n, "type": "koji_build"}))
+            .chain(std::iter::once(json!({"item": "FEDORA-2026-abc123", "type": "bodhi_update"})))
+            .collect::<Vec<_>>(),
+        "verbose": true,
+    })
+}
+
+both_engines!(fn decisions_follow_results_waivers_rings_and_policies(db) {
+    run(async {
+        let app = App::with(db, settings());
+        let admin = tokio::task::block_in_place(|| app.state.store.write_blocking(|c|
+            tokens::create_token(c, "bodhi", &[], true, &Actor::anonymous("test"))).unwrap());
+
+        // glibc is in ring 0 of fedora-41.
+        for (path, body) in [
+            ("/rest_api/v1/products/", json!({"name": "Fedora", "short": "fedora"})),
+            ("/rest_api/v1/releases/", json!({"short": "fedora", "version": "41", "name": "Fedora", "release_type": "ga"})),
+            ("/rest_api/v1/global-components/", json!({"name": "glibc"})),
+            ("/rest_api/v1/release-components/", json!({"release": "fedora-41", "global_component": "glibc", "name": "glibc"})),
+            ("/rest_api/v1/component-group-types/", json!({"name": "ring", "description": "rings"})),
+            ("/rest_api/v1/component-groups/", json!({"group_type": "ring", "release": "fedora-41", "description": "ring 0",
+                "components": [{"release": "fedora-41", "name": "glibc"}]})),
+        ] {
+            let (status, body) = post_token(&app, path, body, &admin).await;
+            assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
+        }
+
+        let one = |nvr: &str| json!({"product_version": "fedora-41", "decision_context": "bodhi_update_push_stable",
+                                    "subject_type": "koji_build", "subject_identifier": nvr});
+
+        // Missing.
+        let (status, d) = decide(&app, one("bash-5.2-1.fc41")).await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(d["policies_satisfied"], false);
+        assert_eq!(d["summary"], "1 of 1 required test results missing");
+        assert_eq!(d["applicable_policies"], json!(["taskotron_release_critical_tasks_for_stable"]));
+        assert_eq!(d["unsatisfied_requirements"][0]["type"], "test-result-missing");
+        assert_eq!(d["unsatisfied_requirements"][0]["item"], json!({"type": "koji_build", "item": "bash-5.2-1.fc41"}));
+        // Failed, then errored, then passed: the latest result counts.
+        let failed = result(&app, "bash-5.2-1.fc41", "dist.rpmdeplint", "FAILED", json!({})).await;
+        let (_, d) = decide(&app, one("bash-5.2-1.fc41")).await;
+        assert_eq!((d["summary"].as_str(), d["unsatisfied_requirements"][0]["result_id"].as_i64()), (Some("1 of 1 required tests failed"), Some(failed)));
+        result(&app, "bash-5.2-1.fc41", "dist.rpmdeplint", "ERROR", json!({"error_reason": "CI broke"})).await;
+        let (_, d) = decide(&app, one("bash-5.2-1.fc41")).await;
+        assert_eq!(d["summary"], "1 of 1 required tests failed (1 error)");
+        assert_eq!(d["unsatisfied_requirements"][0]["error_reason"], "CI broke");
+        result(&app, "bash-5.2-1.fc41", "dist.rpmdeplint", "PASSED", json!({})).await;
+        let (_, d) = decide(&app, one("bash-5.2-1.fc41")).await;
+        assert_eq!((d["policies_satisfied"].as_bool(), d["summary"].as_str()), (Some(true), Some("All required tests passed")));
+        // `when` before the pass: the decision as it was then.
+        let (status, d) = decide(&app, json!({"product_version": "fedora-41", "decision_context": "bodhi_update_push_stable",
+            "subject_type": "koji_build", "subject_identifier": "bash-5.2-1.fc41", "when": "1999-01-01T00:00:00.000000"})).await;
+        assert_eq!((status, d["summary"].as_str()), (StatusCode::OK, Some("1 of 1 required test results missing")));
+
+        // Waived, then revoked.
+        result(&app, "zsh-5.9-1.fc41", "dist.rpmdeplint", "FAILED", json!({})).await;
+        let (status, w) = post_token(&app, "/api/v1.0/waivers/", json!({"subject_type": "koji_build", "subject_identifier": "zsh-5.9-1.fc41",
+            "testcase": "dist.rpmdeplint", "product_version": "fedora-41", "comment": "false positive"}), &admin).await;
+        assert_eq!(status, StatusCode::CREATED, "{w}");
+        let (_, d) = decide(&app, one("zsh-5.9-1.fc41")).await;
+        assert_eq!(d["policies_satisfied"], true);
+        assert_eq!(d["satisfied_requirements"][0]["type"], "test-result-failed-waived");
+        assert_eq!(d["satisfied_requirements"][0]["waiver_id"], w["id"]);
+        post_token(&app, "/api/v1.0/waivers/", json!({"subject_type": "koji_build", "subject_identifier": "zsh-5.9-1.fc41",
+            "testcase": "dist.rpmdeplint", "product_version": "fedora-41", "comment": "not a false positive", "waived": false}), &admin).await;
+        let (_, d) = decide(&app, one("zsh-5.9-1.fc41")).await;
+        assert_eq!(d["policies_satisfied"], false);
+        // A waiver for another product version does not count.
+        post_token(&app, "/api/v1.0/waivers/", json!({"subject_type": "koji_build", "subject_identifier": "zsh-5.9-1.fc41",
+            "testcase": "dist.rpmdeplint", "product_version": "fedora-40", "comment": "old"}), &admin).await;
+        let (_, d) = decide(&app, one("zsh-5.9-1.fc41")).await;
+        assert_eq!(d["policies_satisfied"], false);
+
+        // Ring 0: glibc must also pass tier0; fedora-42 (only the wildcard policy applies) need not.
+        result(&app, "glibc-2.40-1.fc41", "dist.rpmdeplint", "PASSED", json!({})).await;
+        let (_, d) = decide(&app, one("glibc-2.40-1.fc41")).await;
+        assert_eq!(d["applicable_policies"], json!(["taskotron_release_critical_tasks_for_stable", "ring0_functional"]));
+        assert_eq!(d["summary"], "1 of 2 required test results missing");
+        let mut f42 = one("glibc-2.40-1.fc41");
+        f42["product_version"] = json!("fedora-42");
+        let (_, d) = decide(&app, f42).await;
+        assert_eq!((d["policies_satisfied"].as_bool(), d["applicable_policies"].as_array().unwrap().len()), (Some(true), 1));
+        // Excluded packages.
+        let (_, d) = decide(&app, one("python2-six-1.16-1.fc41")).await;
+        assert_eq!((d["policies_satisfied"].as_bool(), d["satisfied_requirements"][0]["type"].as_str()), (Some(true), Some("excluded")));
+
+        // Bodhi's call: several builds and the update itself, verbose.
+        let (status, d) = decide(&app, bodhi_request("bodhi_update_push_stable", &["bash-5.2-1.fc41", "zsh-5.9-1.fc41", "glibc-2.40-1.fc41"])).await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(d["policies_satisfied"], false);
+        assert_eq!(d["summary"], "1 of 4 required tests failed, 1 result missing");
+        let unsatisfied: Vec<(&str, &str)> = d["unsatisfied_requirements"].as_array().unwrap().iter()
+            .map(|r| (r["subject_identifier"].as_str().unwrap(), r["type"].as_str().unwrap())).collect();
+        assert_eq!(unsatisfied, [("zsh-5.9-1.fc41", "test-result-failed"), ("glibc-2.40-1.fc41", "test-result-missing")]);
+        assert!(d["results"].as_array().unwrap().len() >= 3, "verbose results: {}", d["results"]);
+        assert!(!d["waivers"].as_array().unwrap().is_empty());
+        let ids: Vec<i64> = d["results"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        let mut unique = ids.clone();
+        unique.dedup();
+        assert_eq!(ids.len(), unique.len(), "verbose results are deduplicated");
+
+        // A compose gate with a scenario: only that scenario counts.
+        app.post("/api/v2.0/results", json!({"testcase": {"name": "compose.install"}, "outcome": "PASSED",
+            "data": {"productmd.compose.id": "Fedora-41-20261101.n.0", "scenario": "fedora.Workstation.x86_64"}})).await;
+        let compose = json!({"product_version": "fedora-41", "decision_context": "compose_accept",
+                             "subject_type": "compose", "subject_identifier": "Fedora-41-20261101.n.0"});
+        let (_, d) = decide(&app, compose.clone()).await;
+        assert_eq!(d["summary"], "1 of 1 required test results missing");
+        assert_eq!(d["unsatisfied_requirements"][0]["item"], json!({"productmd.compose.id": "Fedora-41-20261101.n.0"}));
+        app.post("/api/v2.0/results", json!({"testcase": {"name": "compose.install"}, "outcome": "PASSED",
+            "data": {"productmd.compose.id": "Fedora-41-20261101.n.0", "scenario": "fedora.Server.x86_64"}})).await;
+        let (_, d) = decide(&app, compose).await;
+        assert_eq!(d["policies_satisfied"], true);
+
+        // On-demand rules; refusals in Greenwave's words.
+        let (_, d) = decide(&app, json!({"product_version": "fedora-41", "subject_type": "koji_build", "subject_identifier": "bash-5.2-1.fc41",
+            "rules": [{"type": "PassingTestCaseRule", "test_case_name": "dist.rpmdeplint"}]})).await;
+        assert_eq!(d["policies_satisfied"], true);
+        assert!(d.get("applicable_policies").is_none());
+        for (body, message) in [
+            (json!({"decision_context": "x", "subject_type": "koji_build", "subject_identifier": "a-1-1"}), "Missing required product version"),
+            (json!({"product_version": "fedora-41", "subject_type": "koji_build", "subject_identifier": "a-1-1"}), "Either decision_context or rules is required."),
+            (json!({"product_version": "fedora-41", "decision_context": "x", "subject_identifier": "a-1-1"}), "Missing required \"subject_type\" parameter"),
+            (json!({"product_version": "fedora-41", "decision_context": "x", "subject": "a-1-1"}), "Invalid subject, must be a list of dicts"),
+            (json!({"product_version": "fedora-41", "decision_context": "x", "subject_type": "koji_build", "subject_identifier": "a-1-1", "verbose": "yes"}), "Invalid verbose flag, must be a bool"),
+            (json!({"product_version": "fedora-41", "decision_context": "x", "subject_type": "koji_build", "subject_identifier": "a-1-1", "when": "yesterday"}), "Invalid \"when\" parameter, must be in ISO8601 format"),
+        ] {
+            let (status, answer) = decide(&app, body).await;
+            assert_eq!((status, answer["message"].as_str()), (StatusCode::BAD_REQUEST, Some(message)));
+        }
+        let (status, answer) = decide(&app, json!({"product_version": "fedora-41", "decision_context": "nowhere",
+            "subject_type": "koji_build", "subject_identifier": "a-1-1"})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(answer["message"], "Found no applicable policies for koji_build subjects at gating point(s) nowhere in fedora-41");
+
+        let (_, p) = app.get("/api/v1.0/policies").await;
+        assert_eq!(p["policies"].as_array().unwrap().len(), 3);
+        assert_eq!(p["policies"][0]["rules"][0], json!({"rule": "PassingTestCaseRule", "test_case_name": "dist.rpmdeplint", "scenario": null}));
+        let (_, t) = app.get("/api/v1.0/subject_types").await;
+        assert!(t["subject_types"].as_array().unwrap().iter().any(|s| s["id"] == "koji_build" && s["aliases"] == json!(["brew-build"])));
+    });
+});
