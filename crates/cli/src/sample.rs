@@ -86,7 +86,7 @@ pub const PACKAGES: &[&str] = &[
     "qemu",
 ];
 const DISTS: &[&str] = &["fc40", "fc41", "fc42"];
-const CI_CHECKS: &[&str] = &[
+pub const CI_CHECKS: &[&str] = &[
     "dist.rpmdeplint",
     "dist.rpmlint",
     "dist.abicheck",
@@ -94,7 +94,7 @@ const CI_CHECKS: &[&str] = &[
     "fedora-ci.koji-build.tier0.functional",
     "fedora-ci.koji-build.rpminspect.static-analysis",
 ];
-const OPENQA_TESTS: &[&str] = &[
+pub const OPENQA_TESTS: &[&str] = &[
     "update.install_default_update_netinst",
     "update.base_selinux",
     "update.desktop_login",

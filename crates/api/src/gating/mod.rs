@@ -343,22 +343,28 @@ fn dedup_by_id(items: &mut Vec<Value>) {
 }
 
 /// The queries that find a subject's results, as Greenwave's subject types
-/// define them.
-fn result_queries(s: &Subject) -> Vec<Vec<(String, String)>> {
+/// define them: the data filter for the store, and the `type` values a
+/// result found by it must have (checked here: `type` matches nearly every
+/// result, so it is no filter for the database to start from).
+fn result_queries(s: &Subject) -> Vec<(Vec<(String, String)>, &'static [&'static str])> {
     let id = s.identifier.clone();
     match canonical_type(&s.subject_type) {
         "koji_build" => vec![
-            vec![
-                ("item".into(), id.clone()),
-                ("type".into(), "koji_build,brew-build".into()),
-            ],
-            vec![("original_spec_nvr".into(), id)],
+            (
+                vec![("item".into(), id.clone())],
+                &["koji_build", "brew-build"],
+            ),
+            (vec![("original_spec_nvr".into(), id)], &[]),
         ],
         "compose" => vec![
-            vec![("productmd.compose.id".into(), id.clone())],
-            vec![("item".into(), id), ("type".into(), "compose".into())],
+            (vec![("productmd.compose.id".into(), id.clone())], &[]),
+            (vec![("item".into(), id)], &["compose"]),
         ],
-        t => vec![vec![("item".into(), id), ("type".into(), t.to_string())]],
+        "bodhi_update" => vec![(vec![("item".into(), id)], &["bodhi_update"])],
+        "redhat-container-image" => vec![(vec![("item".into(), id)], &["redhat-container-image"])],
+        "redhat-module" => vec![(vec![("item".into(), id)], &["redhat-module"])],
+        // A type Almanac does not know: results of that type (checked below).
+        _ => vec![(vec![("item".into(), id)], &[])],
     }
 }
 
@@ -382,7 +388,7 @@ fn gather(
 ) -> StoreResult<Gathered> {
     let mut latest: BTreeMap<ResultKey, (ResultFact, almanac_model::results::StoredResult)> =
         BTreeMap::new();
-    for mut pairs in result_queries(s) {
+    for (mut pairs, types) in result_queries(s) {
         pairs.push((
             "_distinct_on".into(),
             "scenario,system_architecture,system_variant".into(),
@@ -402,6 +408,15 @@ fn gather(
                     .and_then(Value::as_str)
                     .map(str::to_string)
             };
+            let result_type = first("type");
+            let wanted = if types.is_empty() && pairs[0].0 == "item" {
+                result_type.as_deref() == Some(s.subject_type.as_str())
+            } else {
+                types.is_empty() || result_type.as_deref().is_some_and(|t| types.contains(&t))
+            };
+            if !wanted {
+                continue;
+            }
             let fact = ResultFact {
                 id: r.id,
                 testcase: r.testcase.name.clone(),

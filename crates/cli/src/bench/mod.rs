@@ -5,6 +5,7 @@
 //! latency of the lookups ResultsDB's clients make most.
 
 mod composes;
+mod gating;
 mod http;
 mod pdc;
 mod results;
@@ -23,6 +24,8 @@ pub enum BenchCommand {
     Pdc(pdc::PdcArgs),
     /// Composes: import of a distribution-sized compose, re-import, and a diff.
     Composes(composes::ComposesArgs),
+    /// Gating: decisions over 1,000,000 results, 100,000 waivers and 20 policies.
+    Gating(gating::GatingArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,6 +82,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Pdc(args) => pdc::run(&args),
         BenchCommand::Composes(args) => composes::run(&args),
+        BenchCommand::Gating(args) => gating::run(&args),
     }
 }
 

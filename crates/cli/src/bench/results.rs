@@ -19,10 +19,25 @@ pub fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
         },
         ..StoreOptions::default()
     });
-    let per_build = build_results(&mut Rng::new(1), &build_nvr(0), 0).len();
-    let builds = args.results.div_ceil(per_build).max(1) as u64;
+    let builds = load_results(&store, engine, args.results)?;
 
-    // Bulk load through the same write path the API uses, 20,000 results a transaction.
+    let runtime = crate::serve::runtime()?;
+    let phases = runtime.block_on(http_phases(store.clone(), builds, args))?;
+    for mut p in phases {
+        p.print(engine);
+    }
+    drop(runtime);
+    drop(store);
+    drop(db);
+    Ok(())
+}
+
+/// Bulk-loads about `results` sample results (12 a build, over a year)
+/// through the store's own write path, then ANALYZEs; prints the rate and
+/// answers the number of builds.
+pub fn load_results(store: &Store, engine: Engine, results: usize) -> anyhow::Result<u64> {
+    let per_build = build_results(&mut Rng::new(1), &build_nvr(0), 0).len();
+    let builds = results.div_ceil(per_build).max(1) as u64;
     let mut rng = Rng::new(42);
     let started = Instant::now();
     let mut store_time = Duration::ZERO;
@@ -39,10 +54,6 @@ pub fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
         }
     }
     let wall = started.elapsed();
-    // The steady state a production database is in: statistics fresh and, on
-    // PostgreSQL, visibility maps and hint bits set (autovacuum's work, which
-    // may be switched off on a test server). VACUUM cannot run in a
-    // transaction, so not on the write path.
     match engine {
         Engine::Sqlite => store.write_blocking(|c| Ok::<_, StoreError>(c.batch("ANALYZE")?))?,
         Engine::Postgres => store.read_blocking(|c| Ok(c.batch("VACUUM ANALYZE")?))?,
@@ -53,16 +64,7 @@ pub fn results_bench(engine: Engine, args: &ResultsArgs) -> anyhow::Result<()> {
         loaded as f64 / store_time.as_secs_f64(),
         wall.as_secs_f64()
     );
-
-    let runtime = crate::serve::runtime()?;
-    let phases = runtime.block_on(http_phases(store.clone(), builds, args))?;
-    for mut p in phases {
-        p.print(engine);
-    }
-    drop(runtime);
-    drop(store);
-    drop(db);
-    Ok(())
+    Ok(builds)
 }
 
 async fn http_phases(store: Store, builds: u64, args: &ResultsArgs) -> anyhow::Result<Vec<Phase>> {
