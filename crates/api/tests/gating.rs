@@ -229,3 +229,65 @@ both_engines!(fn decisions_follow_results_waivers_rings_and_policies(db) {
         assert!(t["subject_types"].as_array().unwrap().iter().any(|s| s["id"] == "koji_build" && s["aliases"] == json!(["brew-build"])));
     });
 });
+
+fn decision_updates(app: &App) -> Vec<Value> {
+    tokio::task::block_in_place(|| {
+        app.state
+            .store
+            .read_blocking(|c| almanac_store::outbox::unpublished(c, 1000))
+            .unwrap()
+    })
+    .into_iter()
+    .filter(|e| e.topic == "greenwave.decision.update")
+    .map(|e| serde_json::from_str(&e.payload).unwrap())
+    .collect()
+}
+
+both_engines!(fn a_result_or_waiver_that_changes_a_decision_writes_its_update(db) {
+    run(async {
+        use almanac_api::gating::watch::{Watch, step};
+        let app = App::with(db, settings());
+        let admin = tokio::task::block_in_place(|| app.state.store.write_blocking(|c|
+            tokens::create_token(c, "bodhi", &[], true, &Actor::anonymous("test"))).unwrap());
+        let watch = Watch {
+            gating: app.state.settings.gating.clone(),
+            outcomes: app.state.settings.outcomes.clone(),
+            limits: app.state.settings.page_limits,
+        };
+        let drain = |w: &Watch| {
+            let w = w.clone();
+            tokio::task::block_in_place(|| app.state.store.write_blocking(move |c| step(c, &w, 100)).unwrap())
+        };
+        assert_eq!(drain(&watch), 0, "nothing to look at yet");
+
+        // missing -> failed: an update.
+        result(&app, "bash-5.2-1.fc41", "dist.rpmdeplint", "FAILED", json!({})).await;
+        assert_eq!(drain(&watch), 1);
+        let updates = decision_updates(&app);
+        assert_eq!(updates.len(), 1);
+        let u = &updates[0];
+        assert_eq!((u["subject_identifier"].as_str(), u["decision_context"].as_str(), u["product_version"].as_str()),
+                   (Some("bash-5.2-1.fc41"), Some("bodhi_update_push_stable"), Some("fedora-41")));
+        assert_eq!((u["summary"].as_str(), u["previous"]["summary"].as_str()),
+                   (Some("1 of 1 required tests failed"), Some("1 of 1 required test results missing")));
+        assert_eq!(u["testcase"], "dist.rpmdeplint");
+        assert_eq!(u["subject"], json!([{"type": "koji_build", "item": "bash-5.2-1.fc41"}]));
+        assert_eq!(drain(&watch), 0, "caught up: nothing handled twice");
+
+        // A waiver: failed -> satisfied.
+        post_token(&app, "/api/v1.0/waivers/", json!({"subject_type": "koji_build", "subject_identifier": "bash-5.2-1.fc41",
+            "testcase": "dist.rpmdeplint", "product_version": "fedora-41", "comment": "buildroot problem"}), &admin).await;
+        assert_eq!(drain(&watch), 1);
+        let updates = decision_updates(&app);
+        assert_eq!(updates.len(), 2);
+        assert_eq!((updates[1]["policies_satisfied"].as_bool(), updates[1]["previous"]["policies_satisfied"].as_bool()), (Some(true), Some(false)));
+
+        // Another failure, still waived: no change, no update; a result of
+        // a subject no policy gates: none either.
+        result(&app, "bash-5.2-1.fc41", "dist.rpmdeplint", "FAILED", json!({})).await;
+        result(&app, "bash-5.2-1.fc41", "dist.rpmlint", "FAILED", json!({})).await;
+        app.post("/api/v2.0/results", json!({"testcase": {"name": "x"}, "outcome": "FAILED", "data": {"item": "unknown"}})).await;
+        assert_eq!(drain(&watch), 3);
+        assert_eq!(decision_updates(&app).len(), 2);
+    });
+});

@@ -8,7 +8,16 @@ use almanac_store::{Actor, Engine, tokens};
 
 pub const DEMO_DATABASE_URL: &str = "sqlite://almanac-demo.db";
 
+/// The demo's gating policies, used when no `--policies` directory is given.
+const DEMO_POLICIES: &str = include_str!("demo_data/policies.yaml");
+
 pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Result<()> {
+    let mut settings = settings.clone();
+    if settings.policies.is_empty() {
+        settings.policies =
+            almanac_model::policies::parse_policies("demo policies", DEMO_POLICIES)?;
+    }
+    let settings = &settings;
     let url = &settings.database_url.value;
     if almanac_store::db::engine_of(url) == Some(Engine::Sqlite) {
         let path = sqlite::path_of(url);
@@ -33,6 +42,7 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     }
     let components = crate::demo_products::fill_product_model(&store)?;
     let composes = crate::sample_composes::fill_composes(&store, 8)?;
+    let waived = waive_failures(&store, &items)?;
     let token = store.write_blocking(|c| {
         tokens::create_token(
             c,
@@ -54,6 +64,11 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         composes.len(),
         composes.first().map_or("", String::as_str),
         composes.last().map_or("", String::as_str)
+    );
+    println!(
+        "              {} gating policies; {} waivers of failed dist.rpmdeplint results",
+        settings.policies.len(),
+        waived.len()
     );
     if !then_serve {
         println!("write token (user demo, superuser): {token}");
@@ -83,7 +98,66 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         println!("  {base}/api/almanac/v1/composes/{newest}/qe");
         println!("  {base}/rest_api/v1/changesets/");
         println!("  {base}/healthz");
+        if let Some(nvr) = waived.first() {
+            let pv = product_version_of(nvr);
+            println!("A decision that passes thanks to a waiver:");
+            println!(
+                "  curl -s {base}/api/v1.0/decision -d '{{\"product_version\": \"{pv}\", \"decision_context\": \"bodhi_update_push_testing\", \"subject_type\": \"koji_build\", \"subject_identifier\": \"{nvr}\"}}'"
+            );
+        }
+        println!("  {base}/api/v1.0/waivers/");
+        println!("  {base}/api/v1.0/policies");
         println!("write token (user demo, superuser): {token}");
         println!("Stop with Ctrl-C.");
     })
+}
+
+/// Waives the failed `dist.rpmdeplint` result of a few builds (so their
+/// testing decision passes thanks to the waiver); answers those builds.
+fn waive_failures(store: &almanac_store::Store, builds: &[String]) -> anyhow::Result<Vec<String>> {
+    let builds = builds.to_vec();
+    let waived = store.read_blocking(move |c| {
+        let mut out = Vec::new();
+        for nvr in &builds {
+            let pairs = vec![
+                ("item".to_string(), nvr.clone()),
+                ("testcases".to_string(), "dist.rpmdeplint".to_string()),
+            ];
+            let q = almanac_model::results::ResultQuery::from_pairs(
+                &pairs,
+                &almanac_model::Outcomes::default(),
+                Default::default(),
+            )?;
+            let latest = almanac_store::results::latest(c, &q)?;
+            if latest.first().is_some_and(|r| r.outcome == "FAILED") {
+                out.push(nvr.clone());
+            }
+            if out.len() == 5 {
+                break;
+            }
+        }
+        Ok(out)
+    })?;
+    let waivers: Vec<almanac_model::waivers::NewWaiver> = waived
+        .iter()
+        .map(|nvr| almanac_model::waivers::NewWaiver {
+            subject_type: "koji_build".into(),
+            subject_identifier: nvr.clone(),
+            testcase: "dist.rpmdeplint".into(),
+            scenario: None,
+            product_version: product_version_of(nvr),
+            waived: true,
+            comment: "The dependency problem is in the buildroot, not this build.".into(),
+            username: None,
+        })
+        .collect();
+    store.write_blocking(move |c| {
+        almanac_store::waivers::create(c, &waivers, "demo", &Actor::anonymous("demo"))
+    })?;
+    Ok(waived)
+}
+
+/// `fedora-42` for a build of `.fc42`.
+fn product_version_of(nvr: &str) -> String {
+    format!("fedora-{}", nvr.rsplit(".fc").next().unwrap_or("42"))
 }

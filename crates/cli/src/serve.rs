@@ -28,6 +28,7 @@ pub fn serve(
             .with_context(|| format!("cannot listen on {bind}"))?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, database = %state.store.url_redacted(), "serving");
+        spawn_decision_watch(&state);
         ready(addr);
         launch(listener, router(state), shutdown_signal())
             .await
@@ -35,6 +36,36 @@ pub fn serve(
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Writes `greenwave.decision.update` events as new results and waivers
+/// change decisions (when there are policies to decide by).
+fn spawn_decision_watch(state: &AppState) {
+    use almanac_api::gating::watch::{Watch, step};
+    let settings = &state.settings;
+    if settings.gating.policies.is_empty() {
+        return;
+    }
+    let watch = Watch {
+        gating: settings.gating.clone(),
+        outcomes: settings.outcomes.clone(),
+        limits: settings.page_limits,
+    };
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        loop {
+            let w = watch.clone();
+            let pause = match store.write(move |c| step(c, &w, 500)).await {
+                Ok(0) => std::time::Duration::from_millis(500),
+                Ok(_) => std::time::Duration::ZERO,
+                Err(e) => {
+                    tracing::warn!(error = %e, "decision watch: will try again");
+                    std::time::Duration::from_secs(2)
+                }
+            };
+            tokio::time::sleep(pause).await;
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -693,3 +693,137 @@ rules:
         assert_eq!(canonical_type("brew-build"), "koji_build");
     }
 }
+
+/// The subject a result is about, as Greenwave reads it from the result's
+/// data (`{"key": ["value"]}`): a compose by `productmd.compose.id`, a build
+/// by `original_spec_nvr` or by `item` and `type`.
+pub fn subject_of_result(data: &Value) -> Option<Subject> {
+    let first = |k: &str| data.get(k).and_then(|v| v.get(0)).and_then(Value::as_str);
+    if let Some(id) = first("productmd.compose.id") {
+        return Some(Subject {
+            subject_type: "compose".into(),
+            identifier: id.into(),
+        });
+    }
+    if let Some(nvr) = first("original_spec_nvr") {
+        return Some(Subject {
+            subject_type: "koji_build".into(),
+            identifier: nvr.into(),
+        });
+    }
+    match (first("item"), first("type")) {
+        (Some(item), Some(t)) => Some(Subject {
+            subject_type: canonical_type(t).to_string(),
+            identifier: item.into(),
+        }),
+        _ => None,
+    }
+}
+
+/// The product version a subject belongs to, guessed as Greenwave guesses
+/// it: `.fc41` builds are `fedora-41`, `.el9` ones `rhel-9`, compose
+/// `Fedora-41-...` is `fedora-41`.
+pub fn product_version_of(s: &Subject) -> Option<String> {
+    if canonical_type(&s.subject_type) == "compose" {
+        let mut parts = s.identifier.split('-');
+        let (name, version) = (parts.next()?, parts.next()?);
+        return Some(format!(
+            "{}-{}",
+            name.to_lowercase(),
+            version.to_lowercase()
+        ));
+    }
+    let release = s.identifier.rsplit('-').next()?;
+    let dist = release.rsplit('.').next()?;
+    if let Some(v) = dist
+        .strip_prefix("fc")
+        .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
+    {
+        return Some(format!("fedora-{v}"));
+    }
+    if let Some(v) = dist
+        .strip_prefix("el")
+        .filter(|v| !v.is_empty() && v.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+    {
+        let major: String = v.chars().take_while(char::is_ascii_digit).collect();
+        return Some(format!("rhel-{major}"));
+    }
+    None
+}
+
+/// The decision contexts of the policies that could apply to a subject of
+/// this type in this product version.
+pub fn contexts_for(policies: &[Policy], subject_type: &str, product_version: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in policies {
+        if canonical_type(&p.subject_type) == canonical_type(subject_type)
+            && p.product_versions
+                .iter()
+                .any(|g| glob_match(g, product_version))
+        {
+            for c in &p.decision_contexts {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether two decisions differ in what a consumer acts on: satisfied or
+/// not, the summary, and which requirements are unsatisfied.
+pub fn changed(before: &Decision, after: &Decision) -> bool {
+    let key = |d: &Decision| {
+        d.unsatisfied_requirements
+            .iter()
+            .map(|r| {
+                (
+                    r["type"].to_string(),
+                    r["testcase"].to_string(),
+                    r["scenario"].to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    before.policies_satisfied != after.policies_satisfied
+        || before.summary != after.summary
+        || key(before) != key(after)
+}
+
+#[cfg(test)]
+mod guess_tests {
+    use super::*;
+
+    fn s(t: &str, id: &str) -> Subject {
+        Subject {
+            subject_type: t.into(),
+            identifier: id.into(),
+        }
+    }
+
+    #[test]
+    fn subjects_and_product_versions_are_guessed_as_greenwave_does() {
+        assert_eq!(
+            product_version_of(&s("koji_build", "bash-5.2-1.fc41")).as_deref(),
+            Some("fedora-41")
+        );
+        assert_eq!(
+            product_version_of(&s("koji_build", "bash-5.1-7.el9_4")).as_deref(),
+            Some("rhel-9")
+        );
+        assert_eq!(
+            product_version_of(&s("compose", "Fedora-41-20261101.n.0")).as_deref(),
+            Some("fedora-41")
+        );
+        assert_eq!(product_version_of(&s("koji_build", "foo-1-1")), None);
+        let data = json!({"item": ["bash-5.2-1.fc41"], "type": ["brew-build"]});
+        assert_eq!(
+            subject_of_result(&data),
+            Some(s("koji_build", "bash-5.2-1.fc41"))
+        );
+        let data = json!({"productmd.compose.id": ["Fedora-41-20261101.n.0"], "item": ["x"]});
+        assert_eq!(subject_of_result(&data).unwrap().subject_type, "compose");
+        assert_eq!(subject_of_result(&json!({"item": ["x"]})), None);
+    }
+}

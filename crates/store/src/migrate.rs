@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_waivers.sql"),
         postgres: include_str!("../migrations/postgres/0007_waivers.sql"),
     },
+    Migration {
+        version: 8,
+        name: "outbox cursors",
+        sqlite: include_str!("../migrations/sqlite/0008_cursors.sql"),
+        postgres: include_str!("../migrations/postgres/0008_cursors.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

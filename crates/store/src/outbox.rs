@@ -56,3 +56,55 @@ pub fn unpublished(conn: &mut dyn Conn, limit: i64) -> StoreResult<Vec<StoredEve
         })
         .collect()
 }
+
+/// Events after `after_id` whose topic is one of `topics`, in id order: what
+/// a reader of the outbox with its own cursor (see [`cursor`]) takes next.
+pub fn after(
+    conn: &mut dyn Conn,
+    after_id: i64,
+    topics: &[&str],
+    limit: i64,
+) -> StoreResult<Vec<StoredEvent>> {
+    let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+    let rows = conn.query(
+        "SELECT id, topic, payload FROM outbox WHERE id > $1 AND topic = ANY($2) ORDER BY id LIMIT $3",
+        &[after_id.into(), topics.into(), limit.into()],
+    )?;
+    rows.into_iter()
+        .map(|mut r| {
+            Ok(StoredEvent {
+                id: r.int(0)?,
+                topic: r.text(1)?,
+                payload: r.text(2)?,
+            })
+        })
+        .collect()
+}
+
+/// A named reader's place in the outbox, taken for update: two processes
+/// reading the same cursor in their write transactions take turns, so no
+/// event is handled twice. A new reader starts at the end: it is for what
+/// happens from now on, not for the store's whole history.
+pub fn cursor(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
+    conn.execute(
+        "INSERT INTO outbox_cursors (name, last_id) SELECT $1, COALESCE(max(id), 0) FROM outbox WHERE TRUE ON CONFLICT DO NOTHING",
+        &[name.into()],
+    )?;
+    let lock = match conn.engine() {
+        crate::Engine::Postgres => " FOR UPDATE",
+        crate::Engine::Sqlite => "",
+    };
+    let row = conn.query_opt(
+        &format!("SELECT last_id FROM outbox_cursors WHERE name = $1{lock}"),
+        &[name.into()],
+    )?;
+    Ok(row.map(|r| r.int(0)).transpose()?.unwrap_or(0))
+}
+
+pub fn set_cursor(conn: &mut dyn Conn, name: &str, last_id: i64) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE outbox_cursors SET last_id = $1 WHERE name = $2",
+        &[last_id.into(), name.into()],
+    )?;
+    Ok(())
+}

@@ -25,6 +25,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod watch;
+
 /// What a deployment gates with.
 #[derive(Debug, Clone, Default)]
 pub struct GatingSettings {
@@ -342,11 +344,14 @@ fn dedup_by_id(items: &mut Vec<Value>) {
     items.retain(|v| seen.insert(v.get("id").and_then(Value::as_i64)));
 }
 
+/// A data filter for the store, and the result types to keep of what it finds.
+type ResultLookup = (Vec<(String, String)>, &'static [&'static str]);
+
 /// The queries that find a subject's results, as Greenwave's subject types
 /// define them: the data filter for the store, and the `type` values a
 /// result found by it must have (checked here: `type` matches nearly every
 /// result, so it is no filter for the database to start from).
-fn result_queries(s: &Subject) -> Vec<(Vec<(String, String)>, &'static [&'static str])> {
+fn result_queries(s: &Subject) -> Vec<ResultLookup> {
     let id = s.identifier.clone();
     match canonical_type(&s.subject_type) {
         "koji_build" => vec![
