@@ -164,3 +164,30 @@ fn healthz_answers_503_when_the_database_is_gone() {
     assert_eq!(status, 503, "a read is a clear 503, not a 500: {body}");
     assert!(body.contains("The database is unavailable"), "{body}");
 }
+
+#[test]
+fn policies_are_checked_at_start_and_a_bad_file_names_its_line() {
+    let dir = std::env::temp_dir().join(format!("almanac-policies-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("fedora.yaml"),
+        "--- !Policy\nid: stable\nproduct_versions: [fedora-*]\ndecision_context: bodhi_update_push_stable\nsubject_type: koji_build\nrules:\n  - !PassingTestCaseRule {test_case_name: dist.rpmdeplint}\n",
+    )
+    .unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let (ok, out, err) = run(&["config", "show", "--policies", dir_arg]);
+    assert!(ok, "{err}");
+    assert!(out.contains("(1 policies)"), "{out}");
+    std::fs::write(
+        dir.join("zz-broken.yaml"),
+        "--- !Policy\nid: other\nproduct_versions: [fedora-*]\ndecision_context: x\nsubject_type: koji_build\nrules:\n  - !PackageSpecificBuild {}\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&["serve", "--policies", dir_arg, "--database-url", "sqlite::memory:"]);
+    assert!(!ok, "a bad policy file must stop the binary");
+    assert!(err.contains("zz-broken.yaml:1:") && err.contains("unknown rule !PackageSpecificBuild"), "{err}");
+    std::fs::write(dir.join("zz-broken.yaml"), "--- !Policy\nid: stable\nproduct_versions: [f]\ndecision_context: x\nsubject_type: koji_build\n").unwrap();
+    let (ok, _, err) = run(&["config", "show", "--policies", dir_arg]);
+    assert!(!ok && err.contains("policy stable is defined in"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
