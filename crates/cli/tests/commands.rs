@@ -183,9 +183,18 @@ fn policies_are_checked_at_start_and_a_bad_file_names_its_line() {
         "--- !Policy\nid: other\nproduct_versions: [fedora-*]\ndecision_context: x\nsubject_type: koji_build\nrules:\n  - !PackageSpecificBuild {}\n",
     )
     .unwrap();
-    let (ok, _, err) = run(&["serve", "--policies", dir_arg, "--database-url", "sqlite::memory:"]);
+    let (ok, _, err) = run(&[
+        "serve",
+        "--policies",
+        dir_arg,
+        "--database-url",
+        "sqlite::memory:",
+    ]);
     assert!(!ok, "a bad policy file must stop the binary");
-    assert!(err.contains("zz-broken.yaml:1:") && err.contains("unknown rule !PackageSpecificBuild"), "{err}");
+    assert!(
+        err.contains("zz-broken.yaml:1:") && err.contains("unknown rule !PackageSpecificBuild"),
+        "{err}"
+    );
     std::fs::write(dir.join("zz-broken.yaml"), "--- !Policy\nid: stable\nproduct_versions: [f]\ndecision_context: x\nsubject_type: koji_build\n").unwrap();
     let (ok, _, err) = run(&["config", "show", "--policies", dir_arg]);
     assert!(!ok && err.contains("policy stable is defined in"), "{err}");
