@@ -37,6 +37,13 @@ decision_context: compose_accept
 subject_type: compose
 rules:
   - !PassingTestCaseRule {test_case_name: compose.install, scenario: fedora.Server.x86_64}
+--- !Policy
+id: image_boot
+product_versions: [fedora-*]
+decision_context: compose_accept
+subject_type: image
+rules:
+  - !PassingTestCaseRule {test_case_name: image.boot}
 "#;
 
 fn settings() -> ApiSettings {
@@ -223,7 +230,7 @@ both_engines!(fn decisions_follow_results_waivers_rings_and_policies(db) {
         assert_eq!(answer["message"], "Found no applicable policies for koji_build subjects at gating point(s) nowhere in fedora-41");
 
         let (_, p) = app.get("/api/v1.0/policies").await;
-        assert_eq!(p["policies"].as_array().unwrap().len(), 3);
+        assert_eq!(p["policies"].as_array().unwrap().len(), 4);
         assert_eq!(p["policies"][0]["rules"][0], json!({"rule": "PassingTestCaseRule", "test_case_name": "dist.rpmdeplint", "scenario": null}));
         let (_, t) = app.get("/api/v1.0/subject_types").await;
         assert!(t["subject_types"].as_array().unwrap().iter().any(|s| s["id"] == "koji_build" && s["aliases"] == json!(["brew-build"])));
@@ -289,5 +296,44 @@ both_engines!(fn a_result_or_waiver_that_changes_a_decision_writes_its_update(db
         app.post("/api/v2.0/results", json!({"testcase": {"name": "x"}, "outcome": "FAILED", "data": {"item": "unknown"}})).await;
         assert_eq!(drain(&watch), 3);
         assert_eq!(decision_updates(&app).len(), 2);
+    });
+});
+
+fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/data/productmd").join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+both_engines!(fn a_compose_and_its_images_have_their_qe_status_as_decisions(db) {
+    run(async {
+        let app = App::with(db, settings());
+        let admin = tokio::task::block_in_place(|| app.state.store.write_blocking(|c|
+            tokens::create_token(c, "releng", &[], true, &Actor::anonymous("test"))).unwrap());
+        let (status, body) = post_token(&app, "/rest_api/v1/compose-images/", json!({
+            "release_id": "fedora-41", "composeinfo": fixture("composeinfo.json"), "image_manifest": fixture("images.json"),
+        }), &admin).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = "Fedora-41-20261101.0";
+        let booted = "Fedora-Server-dvd-x86_64-41-1.4.iso";
+        app.post("/api/v2.0/results", json!({"testcase": {"name": "image.boot"}, "outcome": "PASSED",
+            "data": {"item": booted, "type": "image"}})).await;
+        app.post("/api/v2.0/results", json!({"testcase": {"name": "compose.install"}, "outcome": "PASSED",
+            "data": {"productmd.compose.id": id, "scenario": "fedora.Server.x86_64"}})).await;
+        let (status, qe) = app.get(&format!("/api/almanac/v1/composes/{id}/qe?decision_context=compose_accept")).await;
+        assert_eq!(status, StatusCode::OK, "{qe}");
+        let d = &qe["decisions"];
+        assert_eq!((d["product_version"].as_str(), d["compose"]["policies_satisfied"].as_bool()), (Some("fedora-41"), Some(true)));
+        let images = d["images"].as_array().unwrap();
+        assert_eq!(images.len(), 6);
+        for i in images {
+            let satisfied = i["decision"]["policies_satisfied"].as_bool().unwrap();
+            assert_eq!(satisfied, i["file_name"] == booted, "{i}");
+        }
+        let missing = images.iter().find(|i| i["file_name"] != booted).unwrap();
+        assert_eq!(missing["decision"]["summary"], "1 of 1 required test results missing");
+        // Without a context: no decisions, the results alone.
+        let (_, plain) = app.get(&format!("/api/almanac/v1/composes/{id}/qe")).await;
+        assert!(plain.get("decisions").is_none());
+        assert_eq!(plain["results"].as_array().unwrap().len(), 2);
     });
 });

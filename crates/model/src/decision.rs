@@ -80,10 +80,13 @@ impl Decision {
     }
 }
 
-/// The subject types Almanac knows, Greenwave's: `(id, aliases)`.
-pub const SUBJECT_TYPES: [(&str, &[&str]); 5] = [
+/// The subject types Almanac knows, Greenwave's and its own `image` (an
+/// image of a compose, by file name: results with `item` the file name and
+/// `type` `image`): `(id, aliases)`.
+pub const SUBJECT_TYPES: [(&str, &[&str]); 6] = [
     ("bodhi_update", &[]),
     ("compose", &[]),
+    ("image", &[]),
     ("koji_build", &["brew-build"]),
     ("redhat-container-image", &[]),
     ("redhat-module", &[]),

@@ -40,21 +40,21 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
+fn read_event(mut r: crate::db::Row) -> StoreResult<StoredEvent> {
+    Ok(StoredEvent {
+        id: r.int(0)?,
+        topic: r.text(1)?,
+        payload: r.text(2)?,
+    })
+}
+
 /// The oldest `limit` events not yet published, in id order.
 pub fn unpublished(conn: &mut dyn Conn, limit: i64) -> StoreResult<Vec<StoredEvent>> {
     let rows = conn.query(
         "SELECT id, topic, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
         &[limit.into()],
     )?;
-    rows.into_iter()
-        .map(|mut r| {
-            Ok(StoredEvent {
-                id: r.int(0)?,
-                topic: r.text(1)?,
-                payload: r.text(2)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(read_event).collect()
 }
 
 /// Events after `after_id` whose topic is one of `topics`, in id order: what
@@ -70,15 +70,7 @@ pub fn after(
         "SELECT id, topic, payload FROM outbox WHERE id > $1 AND topic = ANY($2) ORDER BY id LIMIT $3",
         &[after_id.into(), topics.into(), limit.into()],
     )?;
-    rows.into_iter()
-        .map(|mut r| {
-            Ok(StoredEvent {
-                id: r.int(0)?,
-                topic: r.text(1)?,
-                payload: r.text(2)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(read_event).collect()
 }
 
 /// A named reader's place in the outbox, taken for update: two processes

@@ -344,6 +344,24 @@ fn dedup_by_id(items: &mut Vec<Value>) {
     items.retain(|v| seen.insert(v.get("id").and_then(Value::as_i64)));
 }
 
+/// The decision for `subjects` under `contexts`, read from the store on
+/// `c` (remote rules left out); `Ok(Err(message))` when no policy applies.
+pub fn decide_subjects(
+    c: &mut dyn Conn,
+    gating: &GatingSettings,
+    outcomes: &almanac_model::Outcomes,
+    limits: almanac_model::results::PageLimits,
+    subjects: &[Subject],
+    product_version: &str,
+    contexts: &[String],
+) -> StoreResult<Result<almanac_model::decision::Decision, String>> {
+    let mut facts = Vec::new();
+    for s in subjects {
+        facts.push(gather(c, s, product_version, None, outcomes, limits)?.0);
+    }
+    Ok(decide(&gating.policies, contexts, product_version, &facts))
+}
+
 /// A data filter for the store, and the result types to keep of what it finds.
 type ResultLookup = (Vec<(String, String)>, &'static [&'static str]);
 
@@ -368,6 +386,7 @@ fn result_queries(s: &Subject) -> Vec<ResultLookup> {
         "bodhi_update" => vec![(vec![("item".into(), id)], &["bodhi_update"])],
         "redhat-container-image" => vec![(vec![("item".into(), id)], &["redhat-container-image"])],
         "redhat-module" => vec![(vec![("item".into(), id)], &["redhat-module"])],
+        "image" => vec![(vec![("item".into(), id)], &["image"])],
         // A type Almanac does not know: results of that type (checked below).
         _ => vec![(vec![("item".into(), id)], &[])],
     }

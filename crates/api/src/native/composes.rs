@@ -4,6 +4,7 @@
 use super::{NativeError, ROOT};
 use crate::AppState;
 use almanac_model::compose_diff::render_text;
+use almanac_model::decision::{Subject, product_version_of};
 use almanac_model::results::ResultQuery;
 use almanac_model::svg::{Point, size_chart};
 use almanac_store::composes::{self as store, ComposeFilter, SizeQuery};
@@ -141,30 +142,74 @@ async fn diff(
     Ok(response)
 }
 
-/// `GET composes/{id}/qe`: the compose's acceptance testing state, the
-/// release testing state of its trees, and the results of tests on it (item
-/// or `productmd.compose.id` the compose id) and on its images (item the
-/// image's file name), with the latest outcome per item and testcase.
+/// `GET composes/{id}/qe[?decision_context=C[&product_version=P]]`: the
+/// compose's acceptance testing state, the release testing state of its
+/// trees, and the results of tests on it (item or `productmd.compose.id` the
+/// compose id) and on its images (item the image's file name), with the
+/// latest outcome per item and testcase. With a decision context, also the
+/// gating decision of the compose and of each image under it (the product
+/// version by default guessed from the compose id, `Fedora-41-...` is
+/// `fedora-41`).
 async fn qe(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
 ) -> Result<Response, NativeError> {
-    params(&uri, &[])?;
+    let p = params(&uri, &["decision_context", "product_version"])?;
+    let context = p.get("decision_context").cloned();
+    let product_version = p.get("product_version").cloned();
     let api = format!("{}/api/v2.0", state.base_url(&headers));
     let limits = state.settings.page_limits;
     let outcomes = state.settings.outcomes.clone();
-    let (compose, results) = read(&state, move |c| {
+    let gating = state.settings.gating.clone();
+    let (compose, results, decisions) = read(&state, move |c| {
         let Some(compose) = store::get_compose(c, &id)? else {
             return Ok(None);
         };
+        let images: Vec<String> = store::compose_images(c, compose.pk)?
+            .into_iter()
+            .map(|i| i.file_name)
+            .collect();
+        let decisions = match &context {
+            None => None,
+            Some(ctx) => {
+                let subject = |t: &str, id: &str| Subject {
+                    subject_type: t.to_string(),
+                    identifier: id.to_string(),
+                };
+                let compose_subject = subject("compose", &compose.compose_id);
+                let pv = product_version
+                    .clone()
+                    .or_else(|| product_version_of(&compose_subject))
+                    .unwrap_or_default();
+                let contexts = vec![ctx.clone()];
+                let mut one = |s: Subject| -> almanac_store::StoreResult<Value> {
+                    let d = crate::gating::decide_subjects(
+                        c,
+                        &gating,
+                        &outcomes,
+                        limits,
+                        std::slice::from_ref(&s),
+                        &pv,
+                        &contexts,
+                    )?;
+                    Ok(match d {
+                        Ok(d) => d.to_json(),
+                        Err(message) => json!({ "message": message }),
+                    })
+                };
+                let compose_decision = one(compose_subject.clone())?;
+                let mut per_image = Vec::new();
+                for file in &images {
+                    per_image.push(json!({"file_name": file, "decision": one(subject("image", file))?}));
+                }
+                Some(json!({"decision_context": ctx, "product_version": pv,
+                            "compose": compose_decision, "images": per_image}))
+            }
+        };
         let mut items = vec![compose.compose_id.clone()];
-        items.extend(
-            store::compose_images(c, compose.pk)?
-                .into_iter()
-                .map(|i| i.file_name),
-        );
+        items.extend(images);
         let mut found = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for pairs in [
@@ -183,7 +228,7 @@ async fn qe(
                 }
             }
         }
-        Ok(Some((compose, found)))
+        Ok(Some((compose, found, decisions)))
     })
     .await?
     .ok_or_else(|| NativeError::not_found("There is no such compose."))?;
@@ -217,7 +262,7 @@ async fn qe(
             json!({"item": item, "testcase": testcase, "outcome": outcome})
         })
         .collect();
-    Ok(Json(json!({
+    let mut answer = json!({
         "compose_id": compose.compose_id,
         "release": compose.release,
         "acceptance_testing": compose.acceptance_testing,
@@ -225,8 +270,11 @@ async fn qe(
         "summary": summary,
         "latest": latest,
         "results": listed,
-    }))
-    .into_response())
+    });
+    if let Some(d) = decisions {
+        answer["decisions"] = d;
+    }
+    Ok(Json(answer).into_response())
 }
 
 const SIZE_PARAMS: [&str; 6] = [

@@ -93,11 +93,11 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::changesets::Changesets),
         Arc::new(resources::composes::Composes),
         Arc::new(resources::composes::ComposeTreeLocations),
-        Arc::new(resources::composes::Rpms),
-        Arc::new(resources::composes::Images),
-        Arc::new(resources::composes::RpmOverrides),
-        Arc::new(resources::composes::ComposeTreeRttTests),
-        Arc::new(resources::composes::ComposeImageRttTests),
+        Arc::new(resources::packages::Rpms),
+        Arc::new(resources::packages::Images),
+        Arc::new(resources::overrides::RpmOverrides),
+        Arc::new(resources::rtt_tests::ComposeTreeRttTests),
+        Arc::new(resources::rtt_tests::ComposeImageRttTests),
     ]
 }
 

@@ -8,10 +8,13 @@ pub mod contacts;
 pub mod deliverables;
 pub mod lifecycle;
 pub mod named_types;
+pub mod overrides;
+pub mod packages;
 pub mod permissions;
 pub mod products;
 pub mod relationships;
 pub mod releases;
+pub mod rtt_tests;
 
 use super::error::PdcError;
 use almanac_store::Conn;
