@@ -300,7 +300,9 @@ both_engines!(fn a_result_or_waiver_that_changes_a_decision_writes_its_update(db
 });
 
 fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/data/productmd").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../model/tests/data/productmd")
+        .join(name);
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
@@ -335,5 +337,49 @@ both_engines!(fn a_compose_and_its_images_have_their_qe_status_as_decisions(db) 
         let (_, plain) = app.get(&format!("/api/almanac/v1/composes/{id}/qe")).await;
         assert!(plain.get("decisions").is_none());
         assert_eq!(plain["results"].as_array().unwrap().len(), 2);
+    });
+});
+
+both_engines!(fn a_remote_rule_reads_the_package_gating_yaml_over_http(db) {
+    run(async {
+        // dist-git, as far as gating.yaml goes: systemd has one, zsh none, and
+        // the server fails for broken.
+        let distgit = axum::Router::new()
+            .route("/rpms/systemd/gating.yaml", axum::routing::get(|| async {
+                "--- !Policy\ndecision_context: bodhi_update_push_stable\nrules:\n  - !PassingTestCaseRule {test_case_name: systemd.unit}\n"
+            }))
+            .route("/rpms/broken/gating.yaml", axum::routing::get(|| async {
+                (StatusCode::INTERNAL_SERVER_ERROR, "down")
+            }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, distgit).await });
+        let policies = parse_policies("remote.yaml", "--- !Policy\nid: remote\nproduct_versions: [fedora-*]\n\
+            decision_context: bodhi_update_push_stable\nsubject_type: koji_build\nrules:\n  - !RemoteRule {required: true}\n").unwrap();
+        let app = App::with(db, ApiSettings {
+            gating: GatingSettings {
+                policies: Arc::new(policies),
+                remote_rule_sources: vec![format!("http://127.0.0.1:{port}/{{pkg_namespace}}{{pkg_name}}/gating.yaml")],
+            },
+            ..ApiSettings::default()
+        });
+        let one = |nvr: &str| json!({"product_version": "fedora-41", "decision_context": "bodhi_update_push_stable",
+                                    "subject_type": "koji_build", "subject_identifier": nvr});
+        let types = |d: &Value| -> Vec<String> {
+            d["unsatisfied_requirements"].as_array().unwrap().iter()
+                .chain(d["satisfied_requirements"].as_array().unwrap())
+                .map(|r| r["type"].as_str().unwrap().to_string()).collect()
+        };
+        let (_, d) = decide(&app, one("systemd-256-1.fc41")).await;
+        assert_eq!(types(&d), ["test-result-missing", "fetched-gating-yaml"], "{d}");
+        assert_eq!(d["unsatisfied_requirements"][0]["testcase"], "systemd.unit");
+        result(&app, "systemd-256-1.fc41", "systemd.unit", "PASSED", json!({})).await;
+        let (_, d) = decide(&app, one("systemd-256-1.fc41")).await;
+        assert_eq!(d["policies_satisfied"], true, "{d}");
+        let (_, d) = decide(&app, one("zsh-5.9-1.fc41")).await;
+        assert_eq!(types(&d), ["missing-gating-yaml"]);
+        let (_, d) = decide(&app, one("broken-1-1.fc41")).await;
+        assert_eq!(types(&d), ["failed-fetch-gating-yaml"]);
+        assert!(d["unsatisfied_requirements"][0]["error"].as_str().unwrap().contains("HTTP 500"), "{d}");
     });
 });

@@ -42,6 +42,8 @@ pub enum RemoteGating {
     Missing { sources: Vec<String> },
     /// One was found but could not be read.
     Invalid { source: String, details: String },
+    /// A source did not answer (a server error, a time-out): not waivable.
+    FailedFetch { sources: Vec<String>, error: String },
     /// Its text, and where it came from.
     Found { source: String, text: String },
 }
@@ -267,6 +269,14 @@ fn remote_answers(
         }],
         Some(RemoteGating::Missing { .. }) => Vec::new(),
         Some(RemoteGating::Invalid { source, details }) => vec![invalid(s, source, details)],
+        Some(RemoteGating::FailedFetch { sources, error }) => vec![Answer {
+            satisfied: false,
+            test: true,
+            kind: "failed-fetch-gating-yaml",
+            json: json!({"type": "failed-fetch-gating-yaml", "testcase": "failed-fetch-gating-yaml",
+                         "subject_type": s.subject_type, "subject_identifier": s.identifier,
+                         "scenario": null, "sources": sources, "error": error}),
+        }],
         Some(RemoteGating::Found { source, text }) => match parse_remote_policies(source, text) {
             Err(e) => vec![invalid(s, source, &e.to_string())],
             Ok(remote) => {
@@ -424,7 +434,11 @@ fn summarize(answers: &[Answer]) -> String {
     let open: Vec<&&Answer> = tests.iter().filter(|a| !a.satisfied).collect();
     let count = |kinds: &[&str]| open.iter().filter(|a| kinds.contains(&a.kind)).count();
     let errored = count(&["test-result-errored"]);
-    let failed = count(&["test-result-failed", "invalid-gating-yaml"]) + errored;
+    let failed = count(&[
+        "test-result-failed",
+        "invalid-gating-yaml",
+        "failed-fetch-gating-yaml",
+    ]) + errored;
     let missing = count(&["test-result-missing", "missing-gating-yaml"]);
     let total = tests.len();
     let plural = |n: usize| if n == 1 { "" } else { "s" };

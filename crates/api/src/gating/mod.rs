@@ -294,16 +294,27 @@ async fn decision(State(state): State<AppState>, _headers: HeaderMap, body: Body
         Ok(g) => g,
         Err(e) => return store_error(e),
     };
+    // gating.yaml files are read (or fetched) off the async threads.
+    let packages: Vec<Option<String>> = gathered
+        .iter()
+        .map(|(f, _, _)| {
+            (remote_wanted && is_nvr(&f.subject.subject_type))
+                .then(|| package_of(&f.subject.identifier).to_string())
+        })
+        .collect();
+    let remote = tokio::task::spawn_blocking(move || {
+        packages
+            .iter()
+            .map(|p| p.as_ref().map(|p| find_gating_yaml(&sources, p)))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
     let mut facts = Vec::new();
     let mut verbose_results = Vec::new();
     let mut verbose_waivers = Vec::new();
-    for (mut f, results, waivers) in gathered {
-        if remote_wanted && is_nvr(&f.subject.subject_type) {
-            f.remote = Some(find_gating_yaml(
-                &sources,
-                package_of(&f.subject.identifier),
-            ));
-        }
+    for ((mut f, results, waivers), remote) in gathered.into_iter().zip(remote) {
+        f.remote = remote;
         verbose_results.extend(
             results
                 .iter()
@@ -503,31 +514,75 @@ fn gather(
     ))
 }
 
-/// A package's `gating.yaml` from the first source template that has it.
+/// A package's `gating.yaml` from the first source template that has it:
+/// a path, or an `http://` URL (a 404 is "not there"; any other failure is
+/// a failed fetch, which blocks as Greenwave's does).
 fn find_gating_yaml(sources: &[String], package: &str) -> RemoteGating {
-    let paths: Vec<String> = sources
+    let places: Vec<String> = sources
         .iter()
         .map(|t| {
             t.replace("{pkg_name}", package)
                 .replace("{pkg_namespace}", "rpms/")
         })
         .collect();
-    for p in &paths {
-        match std::fs::read_to_string(PathBuf::from(p)) {
+    for place in &places {
+        if place.starts_with("http://") || place.starts_with("https://") {
+            match fetch(place) {
+                Ok(Some(text)) => {
+                    return RemoteGating::Found {
+                        source: place.clone(),
+                        text,
+                    };
+                }
+                Ok(None) => continue,
+                Err(error) => {
+                    return RemoteGating::FailedFetch {
+                        sources: places.clone(),
+                        error,
+                    };
+                }
+            }
+        }
+        match std::fs::read_to_string(PathBuf::from(place)) {
             Ok(text) => {
                 return RemoteGating::Found {
-                    source: p.clone(),
+                    source: place.clone(),
                     text,
                 };
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 return RemoteGating::Invalid {
-                    source: p.clone(),
+                    source: place.clone(),
                     details: e.to_string(),
                 };
             }
         }
     }
-    RemoteGating::Missing { sources: paths }
+    RemoteGating::Missing { sources: places }
+}
+
+/// GETs a gating.yaml: `Ok(None)` for a 404, bounded in time and size.
+fn fetch(url: &str) -> Result<Option<String>, String> {
+    use std::sync::OnceLock;
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    let agent = AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .build()
+            .into()
+    });
+    let response = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
+    match response.status().as_u16() {
+        200 => response
+            .into_body()
+            .with_config()
+            .limit(1024 * 1024)
+            .read_to_string()
+            .map(Some)
+            .map_err(|e| format!("{url}: {e}")),
+        404 => Ok(None),
+        other => Err(format!("{url}: the server answered HTTP {other}")),
+    }
 }

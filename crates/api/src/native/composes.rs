@@ -202,7 +202,8 @@ async fn qe(
                 let compose_decision = one(compose_subject.clone())?;
                 let mut per_image = Vec::new();
                 for file in &images {
-                    per_image.push(json!({"file_name": file, "decision": one(subject("image", file))?}));
+                    per_image
+                        .push(json!({"file_name": file, "decision": one(subject("image", file))?}));
                 }
                 Some(json!({"decision_context": ctx, "product_version": pv,
                             "compose": compose_decision, "images": per_image}))

@@ -137,13 +137,15 @@ fn bench(engine: Engine, args: &GatingArgs) -> anyhow::Result<()> {
         let server = tokio::spawn(launch(listener, router(AppState::new(store, settings)), async {
             let _ = stopped.await;
         }));
-        let one = run_phase("POST /api/v1.0/decision, 1 subject", addr, clients, duration, move |rng| {
+        let one_subject = move |rng: &mut Rng| {
             let nvr = build_nvr(rng.below(builds));
             let body = json!({"product_version": "fedora-41", "decision_context": "bodhi_update_push_stable",
                               "subject_type": "koji_build", "subject_identifier": nvr});
             ("POST", "/api/v1.0/decision".to_string(), Some(body.to_string()), 200)
-        })
-        .await?;
+        };
+        // Latency alone (one client), then under load.
+        let alone = run_phase("POST /api/v1.0/decision, 1 subject, 1 client", addr, 1, duration, one_subject).await?;
+        let one = run_phase(&format!("POST /api/v1.0/decision, 1 subject, {clients} clients"), addr, clients, duration, one_subject).await?;
         let fifty = run_phase("POST /api/v1.0/decision, 50 subjects (verbose)", addr, clients, duration, move |rng| {
             let subject: Vec<_> = (0..50)
                 .map(|_| json!({"type": "koji_build", "item": build_nvr(rng.below(builds))}))
@@ -155,7 +157,7 @@ fn bench(engine: Engine, args: &GatingArgs) -> anyhow::Result<()> {
         .await?;
         let _ = stop.send(());
         let _ = server.await;
-        anyhow::Ok(vec![one, fifty])
+        anyhow::Ok(vec![alone, one, fifty])
     })?;
     for mut p in phases {
         p.print(engine);
