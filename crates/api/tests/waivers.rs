@@ -158,11 +158,27 @@ both_engines!(fn waivers_are_created_refused_revoked_and_listed_as_waiverdb_does
         ], "product_version": "fedora-41"})).await;
         assert_eq!(legacy["data"].as_array().unwrap().len(), 1);
 
+        // By result id, as waiverdb-cli -r sends it: the result's subject,
+        // testcase and scenario.
+        let (_, r) = app.post("/api/v2.0/results", json!({"testcase": {"name": "dist.upgradepath"}, "outcome": "FAILED",
+            "data": {"item": "vim-9.1-1.fc41", "type": "koji_build", "scenario": "x86_64"}})).await;
+        let (status, by_result) = post_as(&app, "/api/v1.0/waivers/", json!({"result_id": r["id"], "product_version": "fedora-41",
+            "comment": "flaky mirror"}), &alice).await;
+        assert_eq!(status, StatusCode::CREATED, "{by_result}");
+        assert_eq!((by_result["subject_identifier"].as_str(), by_result["testcase"].as_str(), by_result["scenario"].as_str()),
+                   (Some("vim-9.1-1.fc41"), Some("dist.upgradepath"), Some("x86_64")));
+        let (status, body) = post_as(&app, "/api/v1.0/waivers/", json!({"result_id": 999999, "product_version": "fedora-41",
+            "comment": "x"}), &alice).await;
+        assert_eq!((status, body["message"].as_str()), (StatusCode::BAD_REQUEST, Some("Result id not found in Resultsdb")));
+        let (status, _) = post_as(&app, "/api/v1.0/waivers/", json!({"result_id": r["id"], "testcase": "other",
+            "product_version": "fedora-41", "comment": "x"}), &alice).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
         // Every waiver wrote its event.
-        assert_eq!(app.count("waivers").await, 15);
+        assert_eq!(app.count("waivers").await, 16);
         let events = tokio::task::block_in_place(|| app.state.store.read_blocking(|c| almanac_store::outbox::unpublished(c, 100)).unwrap());
         let waiver_events: Vec<_> = events.iter().filter(|e| e.topic == "waiverdb.waiver.new").collect();
-        assert_eq!(waiver_events.len(), 15);
+        assert_eq!(waiver_events.len(), 16);
         let body: Value = serde_json::from_str(&waiver_events[0].payload).unwrap();
         assert_eq!(body, first);
 

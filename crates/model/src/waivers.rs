@@ -96,7 +96,7 @@ impl NewWaiver {
         if body.contains_key("result_id") {
             return Err(ModelError::new(
                 "result_id",
-                "result_id is not supported: give subject_type, subject_identifier and testcase",
+                "result_id is resolved by the API before a waiver is read",
             ));
         }
         let (subject_type, subject_identifier) = match body.get("subject").filter(|s| !s.is_null())

@@ -273,6 +273,12 @@ async fn create(
             items.len()
         )));
     }
+    let mut items = items;
+    for item in &mut items {
+        if item.get("result_id").is_some() {
+            *item = from_result(&state, item.clone()).await?;
+        }
+    }
     let waivers = items
         .iter()
         .enumerate()
@@ -328,6 +334,44 @@ async fn create(
         stored[0].to_json()
     };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// A waiver given by `result_id` (as `waiverdb-cli -r` sends it): its
+/// subject, testcase and scenario are the result's.
+async fn from_result(state: &AppState, mut item: Value) -> Result<Value, WaiverError> {
+    let Some(o) = item.as_object_mut() else {
+        return Ok(item);
+    };
+    let id = o
+        .remove("result_id")
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| WaiverError::bad("result_id must be an integer"))?;
+    for k in [
+        "subject",
+        "subject_type",
+        "subject_identifier",
+        "testcase",
+        "scenario",
+    ] {
+        if o.contains_key(k) {
+            return Err(WaiverError::bad(format!("give result_id or {k}, not both")));
+        }
+    }
+    let result = state
+        .store
+        .read(move |c| almanac_store::results::get(c, id))
+        .await?
+        .ok_or_else(|| WaiverError::bad("Result id not found in Resultsdb"))?;
+    let data: Value = serde_json::from_str(&result.data_json).unwrap_or(Value::Null);
+    let subject = almanac_model::decision::subject_of_result(&data)
+        .ok_or_else(|| WaiverError::bad(format!("result {id} names no subject (item and type)")))?;
+    o.insert("subject_type".into(), json!(subject.subject_type));
+    o.insert("subject_identifier".into(), json!(subject.identifier));
+    o.insert("testcase".into(), json!(result.testcase.name));
+    if let Some(scenario) = data.get("scenario").and_then(|v| v.get(0)) {
+        o.insert("scenario".into(), scenario.clone());
+    }
+    Ok(item)
 }
 
 /// `POST /api/v1.0/waivers/+filtered`: `{"filters": [...], "include_obsolete"}`,
