@@ -68,7 +68,7 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     println!(
         "              {} gating policies; {} waivers of failed dist.rpmdeplint results",
         settings.policies.len(),
-        waived.len()
+        waived.waived.len()
     );
     if !then_serve {
         println!("write token (user demo, superuser): {token}");
@@ -98,12 +98,25 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         println!("  {base}/api/almanac/v1/composes/{newest}/qe");
         println!("  {base}/rest_api/v1/changesets/");
         println!("  {base}/healthz");
-        if let Some(nvr) = waived.first() {
-            let pv = product_version_of(nvr);
-            println!("A decision that passes thanks to a waiver:");
-            println!(
-                "  curl -s {base}/api/v1.0/decision -d '{{\"product_version\": \"{pv}\", \"decision_context\": \"bodhi_update_push_testing\", \"subject_type\": \"koji_build\", \"subject_identifier\": \"{nvr}\"}}'"
-            );
+        let curl = |nvr: &str| {
+            format!(
+                "  curl -s {base}/api/v1.0/decision -d '{{\"product_version\": \"{}\", \"decision_context\": \"bodhi_update_push_testing\", \"subject_type\": \"koji_build\", \"subject_identifier\": \"{nvr}\"}}'",
+                product_version_of(nvr)
+            )
+        };
+        println!("Gating decisions (bodhi_update_push_testing):");
+        for (what, nvr) in [
+            ("passes", waived.passing.as_deref()),
+            ("fails", waived.failing.as_deref()),
+            (
+                "passes thanks to a waiver",
+                waived.waived.first().map(String::as_str),
+            ),
+        ] {
+            if let Some(nvr) = nvr {
+                println!("  # {nvr} {what}");
+                println!("{}", curl(nvr));
+            }
         }
         println!("  {base}/api/v1.0/waivers/");
         println!("  {base}/api/v1.0/policies");
@@ -112,12 +125,30 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     })
 }
 
-/// Waives the failed `dist.rpmdeplint` result of a few builds (so their
-/// testing decision passes thanks to the waiver); answers those builds.
-fn waive_failures(store: &almanac_store::Store, builds: &[String]) -> anyhow::Result<Vec<String>> {
+/// Builds whose testing decision shows each case.
+struct GatingExamples {
+    /// Failed `dist.rpmdeplint`, waived: passes thanks to the waiver.
+    waived: Vec<String>,
+    /// Failed, not waived: fails.
+    failing: Option<String>,
+    /// Passed: passes.
+    passing: Option<String>,
+}
+
+/// Waives the failed `dist.rpmdeplint` result of a few builds (their
+/// testing decision passes thanks to the waiver) and finds a build that
+/// fails and one that passes.
+fn waive_failures(
+    store: &almanac_store::Store,
+    builds: &[String],
+) -> anyhow::Result<GatingExamples> {
     let builds = builds.to_vec();
-    let waived = store.read_blocking(move |c| {
-        let mut out = Vec::new();
+    let mut examples = store.read_blocking(move |c| {
+        let mut out = GatingExamples {
+            waived: Vec::new(),
+            failing: None,
+            passing: None,
+        };
         for nvr in &builds {
             let pairs = vec![
                 ("item".to_string(), nvr.clone()),
@@ -129,16 +160,17 @@ fn waive_failures(store: &almanac_store::Store, builds: &[String]) -> anyhow::Re
                 Default::default(),
             )?;
             let latest = almanac_store::results::latest(c, &q)?;
-            if latest.first().is_some_and(|r| r.outcome == "FAILED") {
-                out.push(nvr.clone());
-            }
-            if out.len() == 5 {
-                break;
+            match latest.first().map(|r| r.outcome.as_str()) {
+                Some("FAILED") if out.waived.len() < 5 => out.waived.push(nvr.clone()),
+                Some("FAILED") if out.failing.is_none() => out.failing = Some(nvr.clone()),
+                Some("PASSED") if out.passing.is_none() => out.passing = Some(nvr.clone()),
+                _ => {}
             }
         }
         Ok(out)
     })?;
-    let waivers: Vec<almanac_model::waivers::NewWaiver> = waived
+    let waivers: Vec<almanac_model::waivers::NewWaiver> = examples
+        .waived
         .iter()
         .map(|nvr| almanac_model::waivers::NewWaiver {
             subject_type: "koji_build".into(),
@@ -154,7 +186,8 @@ fn waive_failures(store: &almanac_store::Store, builds: &[String]) -> anyhow::Re
     store.write_blocking(move |c| {
         almanac_store::waivers::create(c, &waivers, "demo", &Actor::anonymous("demo"))
     })?;
-    Ok(waived)
+    examples.waived.truncate(5);
+    Ok(examples)
 }
 
 /// `fedora-42` for a build of `.fc42`.

@@ -63,3 +63,24 @@ both_engines!(fn pdc_client_and_cli_work_unchanged(db) {
     let passed: u32 = summary.split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
     assert!(summary.ends_with("passed, 0 failed") && passed >= 190, "unexpected summary: {summary}");
 });
+
+both_engines!(fn bodhis_gating_calls_work_unchanged(db) {
+    let token = almanac_line(&db.url, &["token", "create", "bodhi"]);
+    let config = std::env::temp_dir().join(format!("almanac-bodhi-{}-{}.toml", std::process::id(), db.url.len()));
+    std::fs::write(&config, "[waivers]\nsuperusers = [\"bodhi\"]\n").unwrap();
+    let policies = repo_root().join("tests/python/bodhi-policies");
+    let server = Server::start(&db.url, &["--config", config.to_str().unwrap(), "--policies", policies.to_str().unwrap()]);
+    let out = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bodhi_gating.py"))
+        .env("ALMANAC_URL", &server.url)
+        .env("BODHI_TOKEN", token)
+        .output()
+        .expect("run the Bodhi gating test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_file(&config);
+    assert!(out.status.success(), "the Bodhi gating test failed:\n{stdout}\n{stderr}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    let passed: u32 = summary.split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
+    assert!(summary.ends_with("passed, 0 failed") && passed >= 20, "unexpected summary: {summary}");
+});
