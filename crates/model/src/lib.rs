@@ -10,6 +10,7 @@ pub mod compose_diff;
 pub mod decision;
 pub mod deliverables;
 pub mod error;
+pub mod graph;
 pub mod outcome;
 pub mod policies;
 pub mod product;
