@@ -280,12 +280,19 @@ async fn decision(State(state): State<AppState>, _headers: HeaderMap, body: Body
         has_remote_rule,
     );
     let sources = gating.remote_rule_sources.clone();
+    // On-demand policies name no component groups.
+    let groups = req.on_demand.is_none() && Ask::new(&gating.policies, &outcomes, limits).groups;
     let gathered = state
         .store
         .read(move |c| {
+            let ask = Ask {
+                outcomes: &outcomes,
+                limits,
+                groups,
+            };
             let mut all = Vec::new();
             for s in &subjects {
-                all.push(gather(c, s, &pv, when, &outcomes, limits)?);
+                all.push(gather(c, s, &pv, when, &ask)?);
             }
             Ok(all)
         })
@@ -323,11 +330,12 @@ async fn decision(State(state): State<AppState>, _headers: HeaderMap, body: Body
         verbose_waivers.extend(waivers.iter().map(almanac_store::waivers::Waiver::to_json));
         facts.push(f);
     }
-    let (policies, contexts): (Vec<Policy>, Vec<String>) = match &req.on_demand {
-        Some(p) => (vec![p.clone()], p.decision_contexts.clone()),
-        None => (gating.policies.as_ref().clone(), req.contexts.clone()),
+    let on_demand: Vec<Policy> = req.on_demand.iter().cloned().collect();
+    let (policies, contexts): (&[Policy], &[String]) = match &req.on_demand {
+        Some(p) => (&on_demand, &p.decision_contexts),
+        None => (&gating.policies, &req.contexts),
     };
-    let decision = match decide(&policies, &contexts, &req.product_version, &facts) {
+    let decision = match decide(policies, contexts, &req.product_version, &facts) {
         Ok(d) => d,
         Err(message) => return refuse(StatusCode::NOT_FOUND, message),
     };
@@ -366,9 +374,10 @@ pub fn decide_subjects(
     product_version: &str,
     contexts: &[String],
 ) -> StoreResult<Result<almanac_model::decision::Decision, String>> {
+    let ask = Ask::new(&gating.policies, outcomes, limits);
     let mut facts = Vec::new();
     for s in subjects {
-        facts.push(gather(c, s, product_version, None, outcomes, limits)?.0);
+        facts.push(gather(c, s, product_version, None, &ask)?.0);
     }
     Ok(decide(&gating.policies, contexts, product_version, &facts))
 }
@@ -409,6 +418,29 @@ type Gathered = (
     Vec<almanac_store::waivers::Waiver>,
 );
 
+/// How to read a subject's facts: the result query rules, and whether its
+/// component groups matter (only when some policy names groups: a query
+/// saved on every decision otherwise).
+pub(crate) struct Ask<'a> {
+    pub outcomes: &'a almanac_model::Outcomes,
+    pub limits: almanac_model::results::PageLimits,
+    pub groups: bool,
+}
+
+impl<'a> Ask<'a> {
+    pub fn new(
+        policies: &[Policy],
+        outcomes: &'a almanac_model::Outcomes,
+        limits: almanac_model::results::PageLimits,
+    ) -> Ask<'a> {
+        Ask {
+            outcomes,
+            limits,
+            groups: policies.iter().any(|p| !p.component_groups.is_empty()),
+        }
+    }
+}
+
 /// What makes a result the latest of its kind: testcase, scenario, arch, variant.
 type ResultKey = (String, Option<String>, Option<String>, Option<String>);
 
@@ -418,9 +450,9 @@ fn gather(
     s: &Subject,
     product_version: &str,
     when: Option<almanac_model::Timestamp>,
-    outcomes: &almanac_model::Outcomes,
-    limits: almanac_model::results::PageLimits,
+    ask: &Ask<'_>,
 ) -> StoreResult<Gathered> {
+    let (outcomes, limits) = (ask.outcomes, ask.limits);
     let mut latest: BTreeMap<ResultKey, (ResultFact, almanac_model::results::StoredResult)> =
         BTreeMap::new();
     for (mut pairs, types) in result_queries(s) {
@@ -483,7 +515,7 @@ fn gather(
     if let Some(w) = when {
         waivers.retain(|x| x.timestamp <= w);
     }
-    let groups = if is_nvr(&s.subject_type) {
+    let groups = if ask.groups && is_nvr(&s.subject_type) {
         almanac_store::components::groups_of_component(
             c,
             product_version,

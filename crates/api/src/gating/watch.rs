@@ -10,7 +10,7 @@
 //! stopped, and two processes take turns on the cursor row (PostgreSQL
 //! `FOR UPDATE`), so no event is handled twice.
 
-use super::{GatingSettings, gather};
+use super::{Ask, GatingSettings, gather};
 use almanac_model::Timestamp;
 use almanac_model::decision::{
     Decision, Subject, changed, contexts_for, decide, item_of, product_version_of,
@@ -120,7 +120,8 @@ fn decision(
     context: &str,
     when: Option<Timestamp>,
 ) -> StoreResult<Option<Decision>> {
-    let (facts, _, _) = gather(conn, subject, product_version, when, &w.outcomes, w.limits)?;
+    let ask = Ask::new(&w.gating.policies, &w.outcomes, w.limits);
+    let (facts, _, _) = gather(conn, subject, product_version, when, &ask)?;
     Ok(decide(
         &w.gating.policies,
         &[context.to_string()],
