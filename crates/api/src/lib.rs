@@ -22,6 +22,7 @@ pub mod waivers;
 use almanac_model::Outcomes;
 use almanac_model::results::PageLimits;
 use almanac_store::Store;
+use almanac_store::graph_index::GraphIndex;
 use axum::Router;
 use axum::http::HeaderMap;
 use std::future::Future;
@@ -46,6 +47,7 @@ pub struct ApiSettings {
     pub max_results_per_request: usize,
     pub waivers: waivers::WaiverSettings,
     pub gating: gating::GatingSettings,
+    pub graph: native::GraphSettings,
 }
 
 impl Default for ApiSettings {
@@ -60,6 +62,7 @@ impl Default for ApiSettings {
             max_results_per_request: 1000,
             waivers: waivers::WaiverSettings::default(),
             gating: gating::GatingSettings::default(),
+            graph: native::GraphSettings::default(),
         }
     }
 }
@@ -69,6 +72,8 @@ impl Default for ApiSettings {
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<ApiSettings>,
+    /// The artifact graph in memory, following the store's commits.
+    pub graph: Arc<GraphIndex>,
 }
 
 impl AppState {
@@ -76,6 +81,7 @@ impl AppState {
         AppState {
             store,
             settings: Arc::new(settings),
+            graph: Arc::new(GraphIndex::new()),
         }
     }
 

@@ -76,6 +76,17 @@ pub struct FileConfig {
     pub waivers: WaiversFile,
     #[serde(default)]
     pub gating: GatingFile,
+    #[serde(default)]
+    pub graph: GraphFile,
+}
+
+/// `[graph]`: the artifact graph's extra edge kinds and limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphFile {
+    pub edge_kinds: Option<Vec<String>>,
+    pub max_edges_per_request: Option<usize>,
+    pub purl_namespace: Option<String>,
 }
 
 /// `[gating]`: where the policies are, and where a `!RemoteRule` finds a
@@ -146,6 +157,9 @@ pub struct Settings {
     pub waiver_superusers: Setting<Vec<String>>,
     pub policies_dir: Setting<Option<PathBuf>>,
     pub remote_rule_sources: Setting<Vec<String>>,
+    pub graph_edge_kinds: Setting<Vec<String>>,
+    pub graph_max_edges: Setting<usize>,
+    pub purl_namespace: Setting<String>,
     /// Read from `policies_dir` when the settings are loaded.
     pub policies: Vec<almanac_model::policies::Policy>,
     pub store_readers: Setting<usize>,
@@ -194,6 +208,13 @@ impl Settings {
             policies_dir: Setting::default(None),
             remote_rule_sources: Setting::default(Vec::new()),
             policies: Vec::new(),
+            graph_edge_kinds: Setting::default(Vec::new()),
+            graph_max_edges: Setting::default(
+                almanac_api::native::GraphSettings::default().max_edges_per_request,
+            ),
+            purl_namespace: Setting::default(
+                almanac_api::native::GraphSettings::default().purl_namespace,
+            ),
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
@@ -224,6 +245,9 @@ impl Settings {
             s.waiver_superusers.set(f.waivers.superusers, o);
             s.policies_dir.set(f.gating.policies_dir.map(Some), o);
             s.remote_rule_sources.set(f.gating.remote_rule_sources, o);
+            s.graph_edge_kinds.set(f.graph.edge_kinds, o);
+            s.graph_max_edges.set(f.graph.max_edges_per_request, o);
+            s.purl_namespace.set(f.graph.purl_namespace, o);
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
@@ -266,6 +290,19 @@ impl Settings {
         }
         Outcomes::with_extra(&self.extra_outcomes.value)
             .map_err(|e| anyhow::anyhow!("results.extra_outcomes: {e}"))?;
+        if self.graph_max_edges.value == 0 {
+            bail!("graph.max_edges_per_request must be at least 1");
+        }
+        for k in &self.graph_edge_kinds.value {
+            let ok = !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                bail!(
+                    "graph.edge_kinds: '{k}' is not a kind: use lower-case letters, digits and '-'"
+                );
+            }
+        }
         Ok(())
     }
 
@@ -288,6 +325,11 @@ impl Settings {
             gating: almanac_api::gating::GatingSettings {
                 policies: std::sync::Arc::new(self.policies.clone()),
                 remote_rule_sources: self.remote_rule_sources.value.clone(),
+            },
+            graph: almanac_api::native::GraphSettings {
+                edge_kinds: almanac_model::artifacts::EdgeKinds::with(&self.graph_edge_kinds.value),
+                max_edges_per_request: self.graph_max_edges.value,
+                purl_namespace: self.purl_namespace.value.clone(),
             },
         }
     }
@@ -388,6 +430,23 @@ impl Settings {
                 "gating.remote_rule_sources",
                 self.remote_rule_sources.value.join(", "),
                 self.remote_rule_sources.origin,
+            ),
+            (
+                "graph.edge_kinds",
+                almanac_model::artifacts::EdgeKinds::with(&self.graph_edge_kinds.value)
+                    .names()
+                    .join(", "),
+                self.graph_edge_kinds.origin,
+            ),
+            (
+                "graph.max_edges_per_request",
+                self.graph_max_edges.value.to_string(),
+                self.graph_max_edges.origin,
+            ),
+            (
+                "graph.purl_namespace",
+                self.purl_namespace.value.clone(),
+                self.purl_namespace.origin,
             ),
             (
                 "waivers.superusers",

@@ -7,6 +7,7 @@ mod composes;
 mod config;
 mod demo;
 mod demo_products;
+mod graph;
 mod sample;
 mod sample_composes;
 mod serve;
@@ -81,6 +82,9 @@ enum Command {
     /// Questions about composes.
     #[command(subcommand)]
     Compose(composes::ComposeCommand),
+    /// The artifact graph: inputs, consumers, paths, tiers, rebuild plans, SBOMs.
+    #[command(subcommand)]
+    Graph(graph::GraphCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -270,6 +274,11 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             store.write_blocking(move |c| almanac_store::permissions::grant(c, &g, &r, &a))?;
             println!("group {group} may {action} {resource}");
             Ok(())
+        }
+        Command::Graph(cmd) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            graph::run(&store, &settings, cmd)
         }
         Command::Bench(cmd) => bench::run(cmd),
     }

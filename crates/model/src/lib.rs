@@ -6,6 +6,7 @@
 //! inputs, and the rules (outcome sets, ResultsDB's query language, time formats)
 //! are unit-tested without a database.
 
+pub mod artifacts;
 pub mod compose_diff;
 pub mod decision;
 pub mod deliverables;
@@ -16,6 +17,8 @@ pub mod policies;
 pub mod product;
 pub mod productmd;
 pub mod results;
+pub mod sbom;
+
 pub mod svg;
 pub mod text;
 pub mod time;

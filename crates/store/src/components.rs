@@ -1054,3 +1054,46 @@ pub fn groups_of_component(
     .map(|mut r| r.text(0).map_err(Into::into))
     .collect()
 }
+
+/// One component group holding a component, as a rebuild plan names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GroupOfComponent {
+    pub component: String,
+    pub release: String,
+    pub group_type: String,
+    pub description: String,
+}
+
+/// The component groups (rings...) holding any release component named
+/// in `names`, in `release` only when given.
+pub fn groups_of_components(
+    conn: &mut dyn Conn,
+    names: &[String],
+    release: Option<&str>,
+) -> StoreResult<Vec<GroupOfComponent>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = conn.query(
+        "SELECT DISTINCT rc.name, r.release_id, gt.name, cg.description FROM component_groups cg
+           JOIN component_group_types gt ON gt.id = cg.group_type_id
+           JOIN releases r ON r.id = cg.release_id
+           JOIN component_group_members m ON m.group_id = cg.id
+           JOIN release_components rc ON rc.id = m.release_component_id
+          WHERE rc.name = ANY($1) AND ($2 IS NULL OR r.release_id = $2)",
+        &[names.to_vec().into(), release.into()],
+    )?;
+    let mut out = rows
+        .iter_mut()
+        .map(|r| {
+            Ok(GroupOfComponent {
+                component: r.text(0)?,
+                release: r.text(1)?,
+                group_type: r.text(2)?,
+                description: r.text(3)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    out.sort();
+    Ok(out)
+}

@@ -20,6 +20,8 @@ pub mod contacts;
 pub mod db;
 pub mod deliverables;
 pub mod error;
+pub mod graph;
+pub mod graph_index;
 pub mod lifecycle;
 pub mod listing;
 pub mod migrate;

@@ -61,6 +61,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_cursors.sql"),
         postgres: include_str!("../migrations/postgres/0008_cursors.sql"),
     },
+    Migration {
+        version: 9,
+        name: "artifact graph",
+        sqlite: include_str!("../migrations/sqlite/0009_graph.sql"),
+        postgres: include_str!("../migrations/postgres/0009_graph.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

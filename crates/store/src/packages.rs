@@ -513,3 +513,17 @@ pub fn rpm_mapping(conn: &mut dyn Conn, compose: i64, package: &str) -> StoreRes
     }
     Ok(out)
 }
+
+/// The source package of each binary rpm name the store knows.
+pub fn srpm_names(conn: &mut dyn Conn, names: &[String]) -> StoreResult<HashMap<String, String>> {
+    if names.is_empty() {
+        return Ok(Default::default());
+    }
+    conn.query(
+        "SELECT DISTINCT name, srpm_name FROM rpms WHERE name = ANY($1)",
+        &[names.to_vec().into()],
+    )?
+    .into_iter()
+    .map(|mut r| Ok((r.text(0)?, r.text(1)?)))
+    .collect()
+}

@@ -4,8 +4,10 @@
 use crate::changes::Change;
 use crate::db::{Conn, save_row};
 use crate::error::{StoreError, StoreResult};
+use crate::graph;
 use crate::listing::{Listing, order_by};
 use crate::products::record;
+use almanac_model::artifacts::edge_of_relationship;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,6 +132,9 @@ pub fn save(
     to: i64,
     changes: &mut Vec<Change>,
 ) -> StoreResult<Relationship> {
+    if let Some(old) = existing {
+        mirror(conn, old, false)?;
+    }
     let id = save_row(
         conn,
         "release_component_relationships",
@@ -139,6 +144,7 @@ pub fn save(
     )?;
     let saved =
         get(conn, id)?.ok_or_else(|| StoreError::Internal("saved relationship vanished".into()))?;
+    mirror(conn, &saved, true)?;
     record(
         changes,
         "releasecomponentrelationship",
@@ -158,6 +164,7 @@ pub fn delete(
         "DELETE FROM release_component_relationships WHERE id = $1",
         &[existing.id.into()],
     )?;
+    mirror(conn, existing, false)?;
     record(
         changes,
         "releasecomponentrelationship",
@@ -165,6 +172,24 @@ pub fn delete(
         Some(existing),
         None,
     );
+    Ok(())
+}
+
+/// Keeps the artifact graph's copy of a relationship (source
+/// `pdc:<release>`), so graph queries and rebuild plans see what PDC's
+/// clients write. The relationship's own change is the changeset's record.
+fn mirror(conn: &mut dyn Conn, r: &Relationship, present: bool) -> StoreResult<()> {
+    let edge = edge_of_relationship(
+        &r.relation_type,
+        &r.from_component.name,
+        &r.to_component.name,
+    );
+    let source = format!("pdc:{}", r.from_component.release);
+    if present {
+        graph::add_edges(conn, &[edge], &source, None)?;
+    } else {
+        graph::remove_edges(conn, &[edge], &source, None)?;
+    }
     Ok(())
 }
 

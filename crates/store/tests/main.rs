@@ -1,6 +1,7 @@
 //! Store tests: every body runs on SQLite and on PostgreSQL.
 
 mod composes;
+mod graph;
 
 use almanac_model::results::{
     GroupInput, GroupQuery, NewResult, PageLimits, ResultQuery, TestcaseInput, TestcaseName,

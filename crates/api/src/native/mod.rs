@@ -7,11 +7,16 @@
 //! - `composes/{id}/qe`: a compose's QE status, its acceptance testing state
 //!   and the results of tests on it and its images;
 //! - `image-sizes` and `image-sizes.svg`: one image's size across composes;
-//! - `produced`: what was produced between two dates.
+//! - `produced`: what was produced between two dates;
+//! - `graph/...`: the artifact graph (inputs, consumers, paths, tiers,
+//!   rebuild plans, SBOMs) and its bulk writes.
 //!
 //! Errors are `{"message": ..., "field": ...}` with a 4xx status.
 
 mod composes;
+mod graph;
+
+pub use graph::GraphSettings;
 
 use crate::AppState;
 use axum::Json;
@@ -27,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{ROOT}/openapi.json"), get(openapi))
         .merge(composes::routes())
+        .merge(graph::routes())
 }
 
 async fn openapi() -> Response {
