@@ -4,4 +4,5 @@
 mod clients;
 mod commands;
 mod composes;
+mod graph;
 mod support;

@@ -1074,15 +1074,20 @@ pub fn groups_of_components(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows = conn.query(
+    let mut sql =
         "SELECT DISTINCT rc.name, r.release_id, gt.name, cg.description FROM component_groups cg
            JOIN component_group_types gt ON gt.id = cg.group_type_id
            JOIN releases r ON r.id = cg.release_id
            JOIN component_group_members m ON m.group_id = cg.id
            JOIN release_components rc ON rc.id = m.release_component_id
-          WHERE rc.name = ANY($1) AND ($2 IS NULL OR r.release_id = $2)",
-        &[names.to_vec().into(), release.into()],
-    )?;
+          WHERE rc.name = ANY($1)"
+            .to_string();
+    let mut params: Vec<Value> = vec![names.to_vec().into()];
+    if let Some(r) = release {
+        sql.push_str(" AND r.release_id = $2");
+        params.push(r.into());
+    }
+    let mut rows = conn.query(&sql, &params)?;
     let mut out = rows
         .iter_mut()
         .map(|r| {
