@@ -90,24 +90,7 @@ fn unsafe_free_sigterm(pid: u32) {
 
 /// A plain GET over HTTP/1.0: status and body.
 pub fn get(base: &str, path: &str) -> (u16, String) {
-    let addr = base.trim_start_matches("http://");
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    request(base, "GET", path, None, None)
 }
 
 pub fn repo_root() -> PathBuf {

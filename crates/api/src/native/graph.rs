@@ -376,6 +376,20 @@ async fn query_post(State(state): State<AppState>, body: Body) -> Result<Json<Va
     ))
 }
 
+/// Every transitive input of `artifact` along `kinds` (all when empty).
+fn all_inputs(
+    g: &Graph,
+    artifact: &str,
+    kinds: &[String],
+) -> Result<almanac_model::graph::Reach, NativeError> {
+    let walk = Walk {
+        max_depth: None,
+        kinds: kinds.to_vec(),
+    };
+    g.walk(artifact, Direction::Inputs, &walk)
+        .ok_or_else(|| unknown(artifact))
+}
+
 /// `GET graph/path?input=A&artifact=B[&kind=K...]`: the shortest chain of
 /// edges by which B is made from A, each step with its edge kinds.
 async fn path(
@@ -419,16 +433,7 @@ async fn tiers(
     let kinds = kinds(&state, "kind", many(&p, "kind"))?;
     let index = state.graph.clone();
     let out = with_graph(&state, move |_, g, seq| {
-        let reach = g
-            .walk(
-                &artifact,
-                Direction::Inputs,
-                &Walk {
-                    max_depth: None,
-                    kinds: kinds.clone(),
-                },
-            )
-            .ok_or_else(|| unknown(&artifact))?;
+        let reach = all_inputs(g, &artifact, &kinds)?;
         let numbers = if kinds.is_empty() {
             index.tiers(g, seq)?
         } else {
@@ -629,16 +634,7 @@ async fn sbom_get(
     let document_url = format!("{}{ROOT}/graph/sbom", state.base_url(&headers));
     let purl_namespace = state.settings.graph.purl_namespace.clone();
     let out = with_graph(&state, move |_, g, _| {
-        let reach = g
-            .walk(
-                &artifact,
-                Direction::Inputs,
-                &Walk {
-                    max_depth: None,
-                    kinds: kinds.clone(),
-                },
-            )
-            .ok_or_else(|| unknown(&artifact))?;
+        let reach = all_inputs(g, &artifact, &kinds)?;
         let nodes: Vec<String> = reach.nodes.into_iter().map(|(n, _)| n).collect();
         let within: BTreeSet<&str> = nodes
             .iter()
@@ -735,18 +731,18 @@ async fn edges_query(
 
 /// `GET graph`: how big the graph is.
 async fn stats(State(state): State<AppState>) -> Result<Json<Value>, NativeError> {
+    let kinds = state.settings.graph.edge_kinds.names().to_vec();
     let out = with_graph(&state, move |conn, g, seq| {
         let sources: BTreeMap<String, i64> = store::counts(conn)?.into_iter().collect();
         Ok(json!({
             "artifacts": g.len(),
             "edges": g.edge_count(),
             "edges_by_source": sources,
+            "edge_kinds": kinds,
             "graph_seq": seq,
         }))
     })
     .await?;
-    let mut out = out;
-    out["edge_kinds"] = json!(state.settings.graph.edge_kinds.names());
     Ok(Json(out))
 }
 
