@@ -25,15 +25,18 @@ use almanac_model::ModelError;
 use almanac_model::artifacts::{Edge, EdgeKinds, component_of, node_kind};
 use almanac_model::graph::{Direction, Graph, Walk};
 use almanac_model::sbom::{self, SbomInput};
+use almanac_store::components::GroupOfComponent;
 use almanac_store::graph::{self as store, InputSet, NATIVE};
 use almanac_store::{Actor, Conn, StoreResult, changes, components, packages, permissions};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{OriginalUri, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
@@ -190,7 +193,53 @@ struct WalkAsk {
     walk: Walk,
 }
 
-fn walk_answer(g: &Graph, seq: i64, ask: &WalkAsk, started: Instant) -> Result<Value, NativeError> {
+/// An answer serialized where it is made, inside the graph read: a walk may
+/// reach 100,000 nodes, and a `Value` per node costs more than the walk.
+struct Encoded(Vec<u8>);
+
+impl IntoResponse for Encoded {
+    fn into_response(self) -> Response {
+        ([(CONTENT_TYPE, "application/json")], self.0).into_response()
+    }
+}
+
+fn encode(v: &impl Serialize) -> Result<Encoded, NativeError> {
+    serde_json::to_vec(v)
+        .map(Encoded)
+        .map_err(|e| almanac_store::StoreError::Internal(format!("encoding an answer: {e}")).into())
+}
+
+#[derive(Serialize)]
+struct Reached<'a> {
+    artifact: &'a str,
+    depth: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kinds: Option<&'a [&'a str]>,
+}
+
+#[derive(Serialize)]
+struct WalkAnswer<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<&'a str>,
+    direction: &'static str,
+    max_depth: Option<u32>,
+    kinds: &'a [String],
+    count: usize,
+    truncated: bool,
+    nodes: Vec<Reached<'a>>,
+    cycles: &'a [Vec<String>],
+    graph_seq: i64,
+    took_ms: f64,
+}
+
+fn walk_answer(
+    g: &Graph,
+    seq: i64,
+    ask: &WalkAsk,
+    started: Instant,
+) -> Result<Encoded, NativeError> {
     let reach = g
         .walk(&ask.node, ask.direction, &ask.walk)
         .ok_or_else(|| unknown(&ask.node))?;
@@ -203,37 +252,38 @@ fn walk_answer(g: &Graph, seq: i64, ask: &WalkAsk, started: Instant) -> Result<V
     for (n, k) in first {
         direct.entry(n).or_default().push(k);
     }
-    let nodes: Vec<Value> = reach
+    let nodes: Vec<Reached> = reach
         .nodes
         .iter()
-        .map(|(n, d)| match direct.get(n.as_str()).filter(|_| *d == 1) {
-            Some(k) => json!({"artifact": n, "depth": d, "kinds": k}),
-            None => json!({"artifact": n, "depth": d}),
+        .map(|(n, d)| Reached {
+            artifact: n,
+            depth: *d,
+            kinds: direct
+                .get(n.as_str())
+                .filter(|_| *d == 1)
+                .map(Vec::as_slice),
         })
         .collect();
-    let (key, direction) = match ask.direction {
-        Direction::Inputs => ("artifact", "inputs"),
-        Direction::Consumers => ("input", "consumers"),
+    let (artifact, input, direction) = match ask.direction {
+        Direction::Inputs => (Some(ask.node.as_str()), None, "inputs"),
+        Direction::Consumers => (None, Some(ask.node.as_str()), "consumers"),
     };
-    Ok(json!({
-        key: ask.node,
-        "direction": direction,
-        "max_depth": ask.walk.max_depth,
-        "kinds": ask.walk.kinds,
-        "count": nodes.len(),
-        "truncated": reach.truncated,
-        "nodes": nodes,
-        "cycles": reach.cycles,
-        "graph_seq": seq,
-        "took_ms": started.elapsed().as_secs_f64() * 1e3,
-    }))
+    encode(&WalkAnswer {
+        artifact,
+        input,
+        direction,
+        max_depth: ask.walk.max_depth,
+        kinds: &ask.walk.kinds,
+        count: nodes.len(),
+        truncated: reach.truncated,
+        nodes,
+        cycles: &reach.cycles,
+        graph_seq: seq,
+        took_ms: started.elapsed().as_secs_f64() * 1e3,
+    })
 }
 
-async fn walk_get(
-    state: AppState,
-    uri: Uri,
-    direction: Direction,
-) -> Result<Json<Value>, NativeError> {
+async fn walk_get(state: AppState, uri: Uri, direction: Direction) -> Result<Encoded, NativeError> {
     let key = match direction {
         Direction::Inputs => "artifact",
         Direction::Consumers => "input",
@@ -265,9 +315,7 @@ async fn walk_get(
     };
     let started = Instant::now();
     let ask = std::sync::Arc::new(ask);
-    Ok(Json(
-        with_graph(&state, move |_, g, seq| walk_answer(g, seq, &ask, started)).await?,
-    ))
+    with_graph(&state, move |_, g, seq| walk_answer(g, seq, &ask, started)).await
 }
 
 /// `GET graph/inputs?artifact=X[&max_depth=N|&direct=true][&kind=K...]`
@@ -347,7 +395,7 @@ fn text_list(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String
 
 /// `POST graph/query {"direction": "inputs"|"consumers", "artifact": X,
 /// "max_depth": N, "kinds": [...]}`: a walk whose filters do not fit in a URL.
-async fn query_post(State(state): State<AppState>, body: Body) -> Result<Json<Value>, NativeError> {
+async fn query_post(State(state): State<AppState>, body: Body) -> Result<Encoded, NativeError> {
     let v = json_body(&state, body).await?;
     let o = object(&v, "the body")?;
     only_keys(o, "", &["direction", "artifact", "max_depth", "kinds"])?;
@@ -371,9 +419,7 @@ async fn query_post(State(state): State<AppState>, body: Body) -> Result<Json<Va
     };
     let started = Instant::now();
     let ask = std::sync::Arc::new(ask);
-    Ok(Json(
-        with_graph(&state, move |_, g, seq| walk_answer(g, seq, &ask, started)).await?,
-    ))
+    with_graph(&state, move |_, g, seq| walk_answer(g, seq, &ask, started)).await
 }
 
 /// Every transitive input of `artifact` along `kinds` (all when empty).
@@ -472,7 +518,7 @@ struct PlanAsk {
     release: Option<String>,
 }
 
-async fn plan(state: AppState, ask: PlanAsk) -> Result<Json<Value>, NativeError> {
+async fn plan(state: AppState, ask: PlanAsk) -> Result<Encoded, NativeError> {
     if ask.changed.is_empty() {
         return Err(NativeError::bad(
             "changed",
@@ -484,56 +530,122 @@ async fn plan(state: AppState, ask: PlanAsk) -> Result<Json<Value>, NativeError>
     }
     let started = Instant::now();
     let ask = std::sync::Arc::new(ask);
-    let out = with_graph(&state, move |conn, g, seq| {
+    with_graph(&state, move |conn, g, seq| {
         let changed: Vec<&str> = ask.changed.iter().map(String::as_str).collect();
-        let unknown: Vec<&str> = changed.iter().copied().filter(|c| g.id(c).is_none()).collect();
+        let unknown: Vec<&str> = changed
+            .iter()
+            .copied()
+            .filter(|c| g.id(c).is_none())
+            .collect();
         let plan = g.rebuild_plan(&changed, &ask.kinds);
-        let groups = rings(conn, plan.iter().flatten().map(|r| r.artifact.as_str()), ask.release.as_deref())?;
-        let mut touched: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-        let mut count = 0;
-        let steps: Vec<Value> = plan
+        let groups = rings(
+            conn,
+            plan.iter().flatten().map(|r| r.artifact.as_str()),
+            ask.release.as_deref(),
+        )?;
+        let mut touched: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
+        let steps: Vec<PlanStep> = plan
             .iter()
             .enumerate()
             .map(|(i, step)| {
-                let artifacts: Vec<Value> = step
+                let artifacts: Vec<PlanArtifact> = step
                     .iter()
                     .map(|r| {
-                        count += 1;
-                        let mine = groups.get(r.artifact.as_str()).cloned().unwrap_or_default();
-                        for g in &mine {
+                        let mine = groups
+                            .get(r.artifact.as_str())
+                            .map_or(&[][..], Vec::as_slice);
+                        for g in mine {
                             *touched
-                                .entry((g.release.clone(), g.group_type.clone(), g.description.clone()))
+                                .entry((&g.release, &g.group_type, &g.description))
                                 .or_default() += 1;
                         }
-                        let mine: Vec<Value> = mine
-                            .iter()
-                            .map(|g| json!({"release": g.release, "group_type": g.group_type, "description": g.description}))
-                            .collect();
-                        json!({"artifact": r.artifact, "triggered_by": r.triggered_by, "component_groups": mine})
+                        PlanArtifact {
+                            artifact: &r.artifact,
+                            triggered_by: &r.triggered_by,
+                            component_groups: mine.iter().map(GroupOut::of).collect(),
+                        }
                     })
                     .collect();
-                json!({"step": i + 1, "count": artifacts.len(), "artifacts": artifacts})
+                PlanStep {
+                    step: i + 1,
+                    count: artifacts.len(),
+                    artifacts,
+                }
             })
             .collect();
-        let touched: Vec<Value> = touched
+        let component_groups: Vec<Touched> = touched
             .into_iter()
-            .map(|((release, group_type, description), n)| {
-                json!({"release": release, "group_type": group_type, "description": description, "artifacts": n})
+            .map(|((release, group_type, description), artifacts)| Touched {
+                group: GroupOut {
+                    release,
+                    group_type,
+                    description,
+                },
+                artifacts,
             })
             .collect();
-        Ok(json!({
-            "changed": ask.changed,
-            "unknown": unknown,
-            "kinds": ask.kinds,
-            "count": count,
-            "steps": steps,
-            "component_groups": touched,
-            "graph_seq": seq,
-            "took_ms": started.elapsed().as_secs_f64() * 1e3,
-        }))
+        encode(&PlanAnswer {
+            changed: &ask.changed,
+            unknown,
+            kinds: &ask.kinds,
+            count: steps.iter().map(|s| s.count).sum(),
+            steps,
+            component_groups,
+            graph_seq: seq,
+            took_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
     })
-    .await?;
-    Ok(Json(out))
+    .await
+}
+
+#[derive(Serialize)]
+struct PlanAnswer<'a> {
+    changed: &'a [String],
+    unknown: Vec<&'a str>,
+    kinds: &'a [String],
+    count: usize,
+    steps: Vec<PlanStep<'a>>,
+    component_groups: Vec<Touched<'a>>,
+    graph_seq: i64,
+    took_ms: f64,
+}
+
+#[derive(Serialize)]
+struct PlanStep<'a> {
+    step: usize,
+    count: usize,
+    artifacts: Vec<PlanArtifact<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlanArtifact<'a> {
+    artifact: &'a str,
+    triggered_by: &'a [String],
+    component_groups: Vec<GroupOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct GroupOut<'a> {
+    release: &'a str,
+    group_type: &'a str,
+    description: &'a str,
+}
+
+impl GroupOut<'_> {
+    fn of(g: &GroupOfComponent) -> GroupOut<'_> {
+        GroupOut {
+            release: &g.release,
+            group_type: &g.group_type,
+            description: &g.description,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Touched<'a> {
+    #[serde(flatten)]
+    group: GroupOut<'a>,
+    artifacts: usize,
 }
 
 /// The component groups of each artifact, by the component it comes from.
@@ -583,7 +695,7 @@ fn rings<'a>(
 async fn plan_get(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
-) -> Result<Json<Value>, NativeError> {
+) -> Result<Encoded, NativeError> {
     let p = pairs(&uri, &["changed", "kind", "release"], &["changed", "kind"])?;
     let ask = PlanAsk {
         changed: many(&p, "changed"),
@@ -594,7 +706,7 @@ async fn plan_get(
 }
 
 /// `POST graph/rebuild-plan {"changed": [...], "kinds": [...], "release": R}`
-async fn plan_post(State(state): State<AppState>, body: Body) -> Result<Json<Value>, NativeError> {
+async fn plan_post(State(state): State<AppState>, body: Body) -> Result<Encoded, NativeError> {
     let v = json_body(&state, body).await?;
     let o = object(&v, "the body")?;
     only_keys(o, "", &["changed", "kinds", "release"])?;

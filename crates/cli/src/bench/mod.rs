@@ -6,6 +6,7 @@
 
 mod composes;
 mod gating;
+mod graph;
 mod http;
 mod pdc;
 mod results;
@@ -26,6 +27,9 @@ pub enum BenchCommand {
     Composes(composes::ComposesArgs),
     /// Gating: decisions over 1,000,000 results, 100,000 waivers and 20 policies.
     Gating(gating::GatingArgs),
+    /// The artifact graph: 1,000,000 edges loaded over HTTP, then transitive
+    /// queries and rebuild plans, in memory and by recursive SQL.
+    Graph(graph::GraphArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,6 +87,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Pdc(args) => pdc::run(&args),
         BenchCommand::Composes(args) => composes::run(&args),
         BenchCommand::Gating(args) => gating::run(&args),
+        BenchCommand::Graph(args) => graph::run(&args),
     }
 }
 
