@@ -644,6 +644,58 @@ with tempfile.TemporaryDirectory() as home:
     shown = json.loads(cli("--json", "release-component", "info", "fedora-41", "firefox"))
     check(shown["contacts"][0]["contact"]["mail_name"] == "devel", f"pdc release-component info: {shown}")
 
+# Modules: a build with its dependencies and rpms (found by NEVRA or created), PDC's filters, the uid
+# made of its parts, and the artifact graph seeing what it is made of.
+nodejs_rpm = {"name": "nodejs", "epoch": 1, "version": "20.18.1", "release": "1.module_f41+1234", "arch": "x86_64",
+              "srpm_name": "nodejs", "srpm_nevra": "nodejs-1:20.18.1-1.module_f41+1234.src"}
+npm_rpm = dict(nodejs_rpm, name="npm", epoch=0, version="10.8.2")
+mod = admin.modules._({"name": "nodejs", "stream": "20", "version": "4120241201", "context": "f41a",
+                       "koji_tag": "module-nodejs-20-4120241201-f41a", "modulemd": "document: modulemd\nversion: 2\n",
+                       "runtime_deps": [{"dependency": "platform", "stream": "f41"}],
+                       "build_deps": [{"dependency": "platform", "stream": "f41"}, {"dependency": "nodejs-build", "stream": "20"}],
+                       "rpms": [nodejs_rpm, npm_rpm]})
+check(mod["uid"] == "nodejs:20:4120241201:f41a" and mod["active"] is False, f"module create: {mod}")
+check(sorted(mod["rpms"]) == ["nodejs-1:20.18.1-1.module_f41+1234.x86_64.rpm", "npm-0:10.8.2-1.module_f41+1234.x86_64.rpm"],
+      f"module rpms read as nevra.rpm: {mod['rpms']}")
+check(admin.modules["nodejs:20:4120241201:f41a"]._() == mod, "module by uid")
+check(admin.rpms._(name="npm")["count"] == 1, "a module's unknown rpm is created")
+old = admin.modules._({"name": "nodejs", "stream": "18", "version": "4120230601", "koji_tag": "module-nodejs-18",
+                       "modulemd": "document: modulemd\n", "runtime_deps": [{"dependency": "platform", "stream": "f41"}], "rpms": [nodejs_rpm]})
+check(old["context"] == "00000000" and old["build_deps"] == [], f"module defaults: {old}")
+refused(lambda: admin.modules._({"name": "nodejs", "stream": "20", "version": "4120241201", "context": "f41a",
+                                  "koji_tag": "t", "modulemd": "m"}), 400,
+        {"detail": ["The fields name, stream, version, context must make a unique set."]})
+refused(lambda: admin.modules._({"name": "x", "stream": "1", "version": "1", "koji_tag": "t"}), 400, {"modulemd": ["This field is required."]})
+refused(lambda: admin.modules._({"name": "x", "stream": "1", "version": "1", "koji_tag": "t", "modulemd": "m",
+                                  "rpms": [{"name": "x"}]}), 400)
+refused(lambda: admin.modules._({"name": "x", "stream": "1", "version": "1", "koji_tag": "t", "modulemd": "m", "uid": "a:b:c:d"}), 400)
+refused(lambda: limited.modules._({"name": "x", "stream": "1", "version": "1", "koji_tag": "t", "modulemd": "m"}), 403)
+uids = lambda **kw: sorted(m["uid"] for m in admin.modules._(page_size=-1, **kw))
+check(uids(name="nodejs") == ["nodejs:18:4120230601:00000000", "nodejs:20:4120241201:f41a"], "modules by name")
+check(uids(stream="20") == ["nodejs:20:4120241201:f41a"], "by stream")
+check(uids(koji_tag="MODULE-NODEJS-18") == ["nodejs:18:4120230601:00000000"], "koji_tag is case-insensitive")
+check(uids(build_dep_name="nodejs-build") == ["nodejs:20:4120241201:f41a"], "by build_dep_name")
+check(uids(runtime_dep_stream="f41") == uids(name="nodejs"), "by runtime_dep_stream")
+check(uids(rpm_filename="npm-10.8.2-1.module_f41+1234.x86_64.rpm") == ["nodejs:20:4120241201:f41a"], "by rpm_filename")
+check(uids(component_name="nodejs") == uids(name="nodejs"), "by component_name (the rpms' srpm_name)")
+check(uids(component="nodejs") == uids(name="nodejs") and uids(component="nodejs/f41") == [], "by component[/branch]")
+check(uids(active=True) == [], "by active")
+import requests
+inputs = requests.get(BASE + "/api/almanac/v1/graph/inputs",
+                      params={"artifact": "module:nodejs:20:4120241201:f41a", "direct": "true"}).json()
+got = sorted((n["artifact"], sorted(n["kinds"])) for n in inputs["nodes"])
+check(got == [("module:nodejs-build:20", ["build-requires"]), ("module:platform:f41", ["build-requires", "requires"]),
+              ("rpm:nodejs-1:20.18.1-1.module_f41+1234.x86_64", ["includes"]), ("rpm:npm-10.8.2-1.module_f41+1234.x86_64", ["includes"])],
+      f"the graph holds the module's inputs: {got}")
+patched = admin.modules["nodejs:20:4120241201:f41a"]._("PATCH", {"active": True, "rpms": [nodejs_rpm]})
+check(patched["active"] is True and len(patched["rpms"]) == 1 and patched["build_deps"] == mod["build_deps"], f"module PATCH: {patched}")
+consumers = requests.get(BASE + "/api/almanac/v1/graph/consumers", params={"input": "rpm:npm-10.8.2-1.module_f41+1234.x86_64"}).json()
+check(consumers["count"] == 0, f"the dropped rpm left the module's inputs: {consumers}")
+stream = requests.get(BASE + "/api/almanac/v1/graph/inputs", params={"artifact": "module:nodejs:20", "direct": "true"}).json()
+check([n["artifact"] for n in stream["nodes"]] == ["module:nodejs:20:4120241201:f41a"], f"a module build is an input of its stream: {stream}")
+admin.modules._("DELETE", ["nodejs:18:4120230601:00000000"])
+check(uids(name="nodejs") == ["nodejs:20:4120241201:f41a"], "module DELETE")
+
 # Every writable resource through the same motions: a write without a token refused; a bulk create;
 # read back; found by a filter; PATCH, PUT where PDC has it, bulk PATCH; delete and bulk delete where PDC
 # allows them (405 where it does not); each step in the object's changesets.
@@ -733,6 +785,9 @@ sweep("release-component-relationships", "releasecomponentrelationship",
       lambda i: {"type": ["RPMBuildRoot", "ContainerIncludesRPM"][i], "from_component": {"release": "fedora-41", "name": "python3"},
                  "to_component": {"release": "fedora-41", "name": "firefox"}}, ident,
       lambda o: ("type", o["type"]), {"to_component": {"release": "fedora-41", "name": "glibc"}})
+sweep("modules", "module", lambda i: {"name": f"sweep-mod-{i}", "stream": "1", "version": "1", "koji_tag": "t", "modulemd": "m"},
+      lambda o: o["uid"], lambda o: ("name", o["name"]), {"active": True},
+      put=lambda o: {"name": o["name"], "stream": "1", "version": "1", "koji_tag": "t2", "modulemd": "m2"})
 sweep("auth/group-resource-permissions", "groupresourcepermission",
       lambda i: {"group": "producers", "resource": "labels", "permission": ["create", "update"][i]}, ident,
       lambda o: ("permission", o["permission"]), lambda i: {"permission": ["delete", "create"][i]})

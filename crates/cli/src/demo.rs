@@ -42,6 +42,8 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     }
     let components = crate::demo_products::fill_product_model(&store)?;
     let composes = crate::sample_composes::fill_composes(&store, 8)?;
+    let (graph_artifacts, graph_edges) =
+        crate::demo_graph::fill_graph(&store, composes.last().map(String::as_str))?;
     let waived = waive_failures(&store, &items)?;
     let token = store.write_blocking(|c| {
         tokens::create_token(
@@ -64,6 +66,9 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
         composes.len(),
         composes.first().map_or("", String::as_str),
         composes.last().map_or("", String::as_str)
+    );
+    println!(
+        "              an artifact graph: {graph_artifacts} artifacts, {graph_edges} edges (layered containers, bootstrap cycles)"
     );
     println!(
         "              {} gating policies; {} waivers of failed dist.rpmdeplint results",
@@ -96,6 +101,18 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
             "  {base}/api/almanac/v1/image-sizes.svg?release=fedora-41&variant=Workstation&arch=x86_64&image_type=live"
         );
         println!("  {base}/api/almanac/v1/composes/{newest}/qe");
+        let leaf = crate::demo_graph::LEAF_CONTAINER;
+        println!("  {base}/api/almanac/v1/graph/inputs?artifact={leaf}");
+        println!("  {base}/api/almanac/v1/graph/tiers?artifact={leaf}");
+        println!(
+            "  {base}/api/almanac/v1/graph/consumers?input={}&max_depth=2",
+            crate::demo_graph::glibc_rpm()
+        );
+        println!(
+            "  {base}/api/almanac/v1/graph/rebuild-plan?changed={}&release=fedora-42",
+            crate::demo_graph::glibc_build()
+        );
+        println!("  {base}/api/almanac/v1/graph/sbom?artifact={leaf}&format=cyclonedx");
         println!("  {base}/rest_api/v1/changesets/");
         println!("  {base}/healthz");
         let curl = |nvr: &str| {

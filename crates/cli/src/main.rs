@@ -6,6 +6,7 @@ mod bench;
 mod composes;
 mod config;
 mod demo;
+mod demo_graph;
 mod demo_products;
 mod graph;
 mod sample;

@@ -148,6 +148,19 @@ fn demo_fills_a_store_with_results_for_every_build() {
         12,
         "each openQA scenario counts on its own"
     );
+    // The demo's artifact graph: a layered image made, in the end, from glibc.
+    let (status, body) = get(
+        &server.url,
+        "/api/almanac/v1/graph/path?input=component:glibc&artifact=container:python3-web:42",
+    );
+    assert_eq!(status, 200, "{body}");
+    let path: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(path["path"].as_array().unwrap().len() >= 4, "{path}");
+    let (status, body) = get(
+        &server.url,
+        "/api/almanac/v1/graph/tiers?artifact=container:python3-web:42",
+    );
+    assert_eq!(status, 200, "{body}");
 }
 
 #[test]

@@ -140,6 +140,17 @@ pub fn edge_of_relationship(relation_type: &str, from: &str, to: &str) -> Edge {
     }
 }
 
+/// The graph node of an rpm: `rpm:name-version-release.arch`, the epoch
+/// written only when it is not 0 (`rpm:bash-1:5.2-1.fc41.x86_64`), as the
+/// graph API's clients name rpms.
+pub fn rpm_node(name: &str, epoch: i64, version: &str, release: &str, arch: &str) -> String {
+    if epoch == 0 {
+        format!("rpm:{name}-{version}-{release}.{arch}")
+    } else {
+        format!("rpm:{name}-{epoch}:{version}-{release}.{arch}")
+    }
+}
+
 /// The name of the component an artifact comes from, to find its component
 /// groups (rings): a component is itself, an rpm its package name (or the
 /// source rpm's, when `srpm_name` knows it), a build and a module their

@@ -95,6 +95,20 @@ fn existing_nodes(
     Ok(out)
 }
 
+/// The names of these nodes.
+fn names_of(conn: &mut dyn Conn, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(50_000) {
+        for mut r in conn.query(
+            "SELECT id, name FROM graph_nodes WHERE id = ANY($1)",
+            &[Value::IntList(chunk.to_vec())],
+        )? {
+            out.insert(r.int(0)?, r.text(1)?);
+        }
+    }
+    Ok(out)
+}
+
 /// The edges of `source` into `artifacts`, by (input id, kind) per artifact.
 fn edges_into(
     conn: &mut dyn Conn,
@@ -272,7 +286,18 @@ fn write(
         )?;
     }
 
-    let name_of: HashMap<i64, &str> = ids.iter().map(|(n, i)| (*i, n.as_str())).collect();
+    // The inputs an ensure removes were not named by the caller: read them.
+    let unnamed: BTreeSet<i64> = {
+        let known: HashSet<i64> = ids.values().copied().collect();
+        to_remove
+            .iter()
+            .map(|(s, _)| s.input)
+            .filter(|i| !known.contains(i))
+            .collect()
+    };
+    let read = names_of(conn, &unnamed.into_iter().collect::<Vec<_>>())?;
+    let mut name_of: HashMap<i64, &str> = ids.iter().map(|(n, i)| (*i, n.as_str())).collect();
+    name_of.extend(read.iter().map(|(i, n)| (*i, n.as_str())));
     let name = |i: i64| name_of.get(&i).copied().unwrap_or("?");
     log(conn, source, &artifacts, &to_add, &to_remove, &name)?;
 

@@ -25,6 +25,7 @@ pub mod graph_index;
 pub mod lifecycle;
 pub mod listing;
 pub mod migrate;
+pub mod modules;
 pub mod named_types;
 pub mod outbox;
 pub mod overrides;

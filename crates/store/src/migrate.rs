@@ -67,6 +67,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_graph.sql"),
         postgres: include_str!("../migrations/postgres/0009_graph.sql"),
     },
+    Migration {
+        version: 10,
+        name: "modules",
+        sqlite: include_str!("../migrations/sqlite/0010_modules.sql"),
+        postgres: include_str!("../migrations/postgres/0010_modules.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

@@ -86,17 +86,19 @@ both_engines!(fn ensure_adds_what_is_new_removes_what_is_gone_and_records_it(db)
         )],
     );
     assert_eq!((a.added, a.removed, a.artifacts), (1, 1, 1));
-    let change: String = store
+    let (old, change): (String, String) = store
         .read_blocking(|c| {
-            Ok(c.query_opt(
-                "SELECT new_value FROM changes WHERE target_class = 'artifactinputs' ORDER BY id DESC LIMIT 1",
+            let mut r = c.query_opt(
+                "SELECT old_value, new_value FROM changes WHERE target_class = 'artifactinputs' ORDER BY id DESC LIMIT 1",
                 &[],
             )?
-            .unwrap()
-            .text(0)?)
+            .unwrap();
+            Ok((r.text(0)?, r.text(1)?))
         })
         .unwrap();
     assert!(change.contains("component:gcc"), "{change}");
+    // The input that went was not named in the request: the change still names it.
+    assert!(old.contains("component:glibc") && !old.contains('?'), "{old}");
     assert!(count(&store, "SELECT count(*) FROM outbox WHERE topic = 'almanac.graph.change'") >= 2);
     // Plain removal, and removal of what is not there.
     let gone = store

@@ -2,6 +2,7 @@
 
 mod composes;
 mod graph;
+mod modules;
 
 use almanac_model::results::{
     GroupInput, GroupQuery, NewResult, PageLimits, ResultQuery, TestcaseInput, TestcaseName,

@@ -48,6 +48,7 @@ fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(resources::components::ComponentGroups),
         Arc::new(resources::bugzilla::BugzillaComponents),
         Arc::new(resources::relationships::Relationships),
+        Arc::new(resources::modules::Modules),
         Arc::new(resources::named_types::NamedTypes {
             kind: almanac_store::named_types::TypeKind::Sla,
             prefix: "component-sla-types",

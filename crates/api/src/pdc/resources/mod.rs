@@ -7,6 +7,7 @@ pub mod composes;
 pub mod contacts;
 pub mod deliverables;
 pub mod lifecycle;
+pub mod modules;
 pub mod named_types;
 pub mod overrides;
 pub mod packages;

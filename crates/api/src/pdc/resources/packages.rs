@@ -156,7 +156,10 @@ impl Resource for Rpms {
 }
 
 /// An rpm from a POST, PUT or PATCH body; `old` fills what a PATCH leaves out.
-fn rpm_input(body: &Map<String, Value>, old: Option<&packages::Rpm>) -> Result<RpmInput, PdcError> {
+pub fn rpm_input(
+    body: &Map<String, Value>,
+    old: Option<&packages::Rpm>,
+) -> Result<RpmInput, PdcError> {
     check_body(
         body,
         &[
