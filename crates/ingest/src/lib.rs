@@ -4,6 +4,7 @@
 //! store's own domain operations ([`composes`]), so an import, the bus
 //! listener and the HTTP API write the same way.
 
+pub mod bus;
 pub mod compose_source;
 pub mod composes;
 pub mod http;

@@ -22,6 +22,7 @@ pub mod deliverables;
 pub mod error;
 pub mod graph;
 pub mod graph_index;
+pub mod journal;
 pub mod lifecycle;
 pub mod listing;
 pub mod migrate;

@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_modules.sql"),
         postgres: include_str!("../migrations/postgres/0010_modules.sql"),
     },
+    Migration {
+        version: 11,
+        name: "bus journal",
+        sqlite: include_str!("../migrations/sqlite/0011_bus_journal.sql"),
+        postgres: include_str!("../migrations/postgres/0011_bus_journal.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

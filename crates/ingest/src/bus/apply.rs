@@ -1,0 +1,302 @@
+//! One message, one domain operation: the message is routed, mapped and
+//! written with its journal row in one transaction (results), or imported
+//! and then journalled (a compose, whose import is idempotent). A message
+//! id already in the journal changes nothing.
+
+use super::ci;
+use super::message::Message;
+use super::route::{Route, route};
+use crate::compose_source::SourceError;
+use crate::composes::{FINISHED, ImportError, ImportOptions, import_compose_from};
+use almanac_model::Outcomes;
+use almanac_model::results::{GroupQuery, NewResult, PageLimits};
+use almanac_store::journal::{self, Outcome, Seen, Status};
+use almanac_store::{Actor, Conn, Store, StoreError, results};
+use serde_json::Value;
+
+/// What applying a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Written: the handler and what it wrote.
+    Applied {
+        handler: &'static str,
+        detail: String,
+    },
+    /// The message id was seen before (with this outcome): nothing changed.
+    Duplicate(Status),
+    /// Nothing to do, and why.
+    Ignored(String),
+    /// The message cannot be applied, and why: it is journalled, and the
+    /// listener dead-letters it.
+    Failed(String),
+}
+
+/// The store or a source is down: the message was not applied, nor
+/// journalled; try it again later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub outcomes: Outcomes,
+    /// Re-apply a message the journal holds as failed (`almanac replay`).
+    pub replay: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            outcomes: Outcomes::default(),
+            replay: false,
+        }
+    }
+}
+
+fn actor(m: &Message) -> Actor {
+    Actor::user("bus", &format!("bus message {} on {}", m.id, m.topic))
+}
+
+fn seen(m: &Message) -> Seen<'_> {
+    Seen {
+        message_id: &m.id,
+        topic: &m.topic,
+        sent_at: m.sent_at,
+        headers: &m.headers,
+        body: &m.body,
+    }
+}
+
+fn unavailable(e: StoreError) -> Result<Applied, Unavailable> {
+    match e {
+        StoreError::Unavailable(cause) => {
+            Err(Unavailable(format!("the database is unavailable: {cause}")))
+        }
+        other => Err(Unavailable(format!("unexpected store error: {other}"))),
+    }
+}
+
+/// The journal's word on a message seen before, if it was (a failed one
+/// is tried again when replaying).
+fn seen_before(
+    conn: &mut dyn Conn,
+    m: &Message,
+    replay: bool,
+) -> Result<Option<Applied>, StoreError> {
+    match journal::redelivered(conn, &m.id)? {
+        None => Ok(None),
+        Some(Status::Failed) if replay => Ok(None),
+        Some(status) => Ok(Some(Applied::Duplicate(status))),
+    }
+}
+
+fn record(
+    conn: &mut dyn Conn,
+    m: &Message,
+    status: Status,
+    handler: Option<&str>,
+    reason: Option<String>,
+) -> Result<(), StoreError> {
+    journal::record(
+        conn,
+        &seen(m),
+        &Outcome {
+            status,
+            handler: handler.map(str::to_string),
+            reason,
+        },
+    )
+}
+
+/// Applies one message.
+pub fn apply(store: &Store, m: &Message, ctx: &Context) -> Result<Applied, Unavailable> {
+    let r = route(&m.topic, &m.body);
+    match r {
+        Route::ComposeStatus => compose(store, m, ctx),
+        Route::Ignored(why) => {
+            let (msg, replay) = (m.clone(), ctx.replay);
+            let written = store.write_blocking(move |c| {
+                if let Some(before) = seen_before(c, &msg, replay)? {
+                    return Ok(before);
+                }
+                record(c, &msg, Status::Ignored, None, Some(why.clone()))?;
+                Ok::<_, StoreError>(Applied::Ignored(why))
+            });
+            written.or_else(unavailable)
+        }
+        results_route => self::results(store, m, ctx, results_route),
+    }
+}
+
+/// A message that makes results: mapped, checked as ResultsDB checks a
+/// POST, and written with its journal row in one transaction.
+fn results(store: &Store, m: &Message, ctx: &Context, r: Route) -> Result<Applied, Unavailable> {
+    let handler = r.handler().unwrap_or("results");
+    let (msg, outcomes, replay) = (m.clone(), ctx.outcomes.clone(), ctx.replay);
+    let api_url = store.options().results_api_url.clone();
+    let written = store.write_blocking(move |c| {
+        if let Some(before) = seen_before(c, &msg, replay)? {
+            return Ok(before);
+        }
+        let mut uuid = || uuid::Uuid::new_v4().to_string();
+        let mapped = match r {
+            Route::CiMetrics => ci::ci_metrics(&msg, &mut uuid),
+            Route::CiUmb => ci::ci_umb(&msg, &mut uuid),
+            _ => ci::resultsdb_format(&msg, &mut uuid),
+        };
+        let mut mapped = match mapped {
+            Ok(m) => m,
+            Err(reason) => {
+                record(c, &msg, Status::Failed, Some(handler), Some(reason.clone()))?;
+                return Ok(Applied::Failed(reason));
+            }
+        };
+        if let Some(description) = &mapped.group_by_description
+            && let Some(uuid) = group_described(c, description)?
+            && let Some(g) = mapped.bodies[0].pointer_mut("/groups/0/uuid")
+        {
+            *g = Value::String(uuid);
+        }
+        let mut items = Vec::with_capacity(mapped.bodies.len());
+        for body in &mapped.bodies {
+            match NewResult::from_json(body, &outcomes) {
+                Ok(r) => items.push(r),
+                Err(e) => {
+                    // resultsdb-updater's words for ResultsDB's 400.
+                    let reason = format!("Failed to create result: {}; Payload: {body}", e.message);
+                    record(c, &msg, Status::Failed, Some(handler), Some(reason.clone()))?;
+                    return Ok(Applied::Failed(reason));
+                }
+            }
+        }
+        let stored = results::insert_batch(c, items, &actor(&msg), &api_url)?;
+        let detail = format!("{} results", stored.len());
+        record(
+            c,
+            &msg,
+            Status::Applied,
+            Some(handler),
+            Some(detail.clone()),
+        )?;
+        Ok::<_, StoreError>(Applied::Applied { handler, detail })
+    });
+    written.or_else(unavailable)
+}
+
+/// The newest group described by `description`, as ResultsDB's
+/// `GET /groups?description=` answers first.
+fn group_described(conn: &mut dyn Conn, description: &str) -> Result<Option<String>, StoreError> {
+    let pairs = vec![
+        ("description".to_string(), description.to_string()),
+        ("limit".to_string(), "1".to_string()),
+    ];
+    let Ok(q) = GroupQuery::from_pairs(&pairs, PageLimits::default()) else {
+        return Ok(None);
+    };
+    Ok(results::list_groups(conn, &q)?
+        .into_iter()
+        .next()
+        .map(|g| g.uuid))
+}
+
+/// pungi's `compose.status.change`: a finished compose is imported from
+/// its location (the import changes nothing when it is already there).
+fn compose(store: &Store, m: &Message, ctx: &Context) -> Result<Applied, Unavailable> {
+    let status = m
+        .body
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let compose_id = m
+        .body
+        .get("compose_id")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string();
+    let (msg, replay) = (m.clone(), ctx.replay);
+    let before = store
+        .write_blocking(move |c| seen_before(c, &msg, replay))
+        .or_else(|e| unavailable(e).map(|_| None))?;
+    if let Some(before) = before {
+        return Ok(before);
+    }
+    let finish = |status: Status, reason: String, out: Applied| -> Result<Applied, Unavailable> {
+        let msg = m.clone();
+        store
+            .write_blocking(move |c| record(c, &msg, status, Some("compose"), Some(reason)))
+            .or_else(|e| unavailable(e).map(|_| ()))?;
+        Ok(out)
+    };
+    if !FINISHED.contains(&status.as_str()) {
+        let why = format!("compose {compose_id} is {status}, not finished");
+        return finish(Status::Ignored, why.clone(), Applied::Ignored(why));
+    }
+    let Some(location) = m
+        .body
+        .get("location")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty())
+    else {
+        let why = format!("Missing field \"location\" (compose {compose_id})");
+        return finish(Status::Failed, why.clone(), Applied::Failed(why));
+    };
+    match import_compose_from(store, location, &ImportOptions::default()) {
+        Ok(s) => {
+            let detail = format!(
+                "compose {} imported from {location}: {} rpm entries, {} images",
+                s.compose.compose_id, s.rpms, s.images
+            );
+            finish(
+                Status::Applied,
+                detail.clone(),
+                Applied::Applied {
+                    handler: "compose",
+                    detail,
+                },
+            )
+        }
+        // The source may be down: not applied, not journalled; tried again.
+        Err(ImportError::Source(SourceError::Unreadable { location, message })) => {
+            Err(Unavailable(format!("{location}: {message}")))
+        }
+        Err(ImportError::Store(StoreError::Unavailable(cause))) => {
+            Err(Unavailable(format!("the database is unavailable: {cause}")))
+        }
+        Err(other) => {
+            let why = other.to_string();
+            finish(Status::Failed, why.clone(), Applied::Failed(why))
+        }
+    }
+}
+
+/// Journals a message that could not even be read (not JSON, no id):
+/// under a made-up id when it has none, so the journal still shows it.
+pub fn unreadable(
+    store: &Store,
+    topic: &str,
+    id: Option<&str>,
+    raw: &[u8],
+    why: &str,
+) -> Result<(), Unavailable> {
+    let id = id.filter(|i| !i.is_empty()).map_or_else(
+        || format!("unreadable-{}", uuid::Uuid::new_v4()),
+        str::to_string,
+    );
+    let m = Message {
+        id,
+        topic: topic.to_string(),
+        headers: Value::Object(Default::default()),
+        body: Value::String(String::from_utf8_lossy(raw).chars().take(100_000).collect()),
+        sent_at: None,
+    };
+    let why = why.to_string();
+    store
+        .write_blocking(move |c| {
+            if journal::redelivered(c, &m.id)?.is_some() {
+                return Ok(());
+            }
+            record(c, &m, Status::Failed, None, Some(why))
+        })
+        .or_else(|e| unavailable(e).map(|_| ()))
+}
