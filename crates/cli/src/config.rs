@@ -78,7 +78,33 @@ pub struct FileConfig {
     pub gating: GatingFile,
     #[serde(default)]
     pub graph: GraphFile,
+    #[serde(default)]
+    pub bus: BusFile,
 }
+
+/// `[bus]`: where `almanac listen` reads messages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusFile {
+    pub amqp_url: Option<String>,
+    pub exchange: Option<String>,
+    pub queue: Option<String>,
+    pub topics: Option<Vec<String>>,
+    pub prefetch: Option<u16>,
+}
+
+/// The broker on this machine, as fedora-messaging's default names it.
+pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2F";
+
+/// The topics `almanac listen` binds by default: CI results (Fedora's,
+/// CentOS's, the UMB ones, the legacy CI-metrics one) and pungi's composes.
+pub const DEFAULT_TOPICS: &[&str] = &[
+    "org.fedoraproject.prod.ci.#",
+    "org.centos.prod.ci.#",
+    "/topic/VirtualTopic.eng.ci.#",
+    "/topic/VirtualTopic.eng.platformci.tier1.result",
+    "org.fedoraproject.prod.pungi.compose.status.change",
+];
 
 /// `[graph]`: the artifact graph's extra edge kinds and limits.
 #[derive(Debug, Default, Deserialize)]
@@ -165,6 +191,11 @@ pub struct Settings {
     pub store_readers: Setting<usize>,
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
+    pub amqp_url: Setting<String>,
+    pub bus_exchange: Setting<String>,
+    pub bus_queue: Setting<String>,
+    pub bus_topics: Setting<Vec<String>>,
+    pub bus_prefetch: Setting<u16>,
 }
 
 /// Values given on the command line or in the environment (clap reads both
@@ -177,6 +208,7 @@ pub struct Overrides {
     pub log_format: Option<(LogFormat, Origin)>,
     pub require_token: Option<(bool, Origin)>,
     pub policies_dir: Option<(PathBuf, Origin)>,
+    pub amqp_url: Option<(String, Origin)>,
 }
 
 impl Settings {
@@ -218,6 +250,11 @@ impl Settings {
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
+            amqp_url: Setting::default(DEFAULT_AMQP_URL.to_string()),
+            bus_exchange: Setting::default("amq.topic".to_string()),
+            bus_queue: Setting::default("almanac".to_string()),
+            bus_topics: Setting::default(DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect()),
+            bus_prefetch: Setting::default(100),
         };
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
@@ -251,6 +288,11 @@ impl Settings {
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
+            s.amqp_url.set(f.bus.amqp_url, o);
+            s.bus_exchange.set(f.bus.exchange, o);
+            s.bus_queue.set(f.bus.queue, o);
+            s.bus_topics.set(f.bus.topics, o);
+            s.bus_prefetch.set(f.bus.prefetch, o);
             s.config_file = Some(path);
         }
         if let Some((v, o)) = overrides.bind {
@@ -271,6 +313,9 @@ impl Settings {
         if let Some((v, o)) = overrides.policies_dir {
             s.policies_dir.set(Some(Some(v)), o);
         }
+        if let Some((v, o)) = overrides.amqp_url {
+            s.amqp_url.set(Some(v), o);
+        }
         if let Ok(level) = std::env::var("ALMANAC_LOG") {
             s.log_level.set(Some(level), Origin::Env);
         }
@@ -290,6 +335,14 @@ impl Settings {
         }
         Outcomes::with_extra(&self.extra_outcomes.value)
             .map_err(|e| anyhow::anyhow!("results.extra_outcomes: {e}"))?;
+        if self.bus_prefetch.value == 0 {
+            bail!("bus.prefetch must be at least 1");
+        }
+        if self.bus_topics.value.is_empty() {
+            bail!("bus.topics must name at least one topic");
+        }
+        almanac_ingest::bus::amqp::endpoint(&self.amqp_url.value)
+            .map_err(|e| anyhow::anyhow!("bus.amqp_url: {e}"))?;
         if self.graph_max_edges.value == 0 {
             bail!("graph.max_edges_per_request must be at least 1");
         }
@@ -430,6 +483,31 @@ impl Settings {
                 "gating.remote_rule_sources",
                 self.remote_rule_sources.value.join(", "),
                 self.remote_rule_sources.origin,
+            ),
+            (
+                "bus.amqp_url",
+                almanac_store::db::redact_url(&self.amqp_url.value),
+                self.amqp_url.origin,
+            ),
+            (
+                "bus.exchange",
+                self.bus_exchange.value.clone(),
+                self.bus_exchange.origin,
+            ),
+            (
+                "bus.queue",
+                self.bus_queue.value.clone(),
+                self.bus_queue.origin,
+            ),
+            (
+                "bus.topics",
+                self.bus_topics.value.join(", "),
+                self.bus_topics.origin,
+            ),
+            (
+                "bus.prefetch",
+                self.bus_prefetch.value.to_string(),
+                self.bus_prefetch.origin,
             ),
             (
                 "graph.edge_kinds",

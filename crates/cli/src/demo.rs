@@ -81,7 +81,7 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
     }
     let example = items.last().cloned().unwrap_or_default();
     let newest = composes.last().cloned().unwrap_or_default();
-    serve::serve(settings, store, move |addr| {
+    serve::serve(settings, store, None, move |addr| {
         let base = format!("http://{addr}");
         println!("Open:");
         println!("  {base}/api/v2.0/results?item={example}");

@@ -9,6 +9,7 @@ mod demo;
 mod demo_graph;
 mod demo_products;
 mod graph;
+mod listen;
 mod sample;
 mod sample_composes;
 mod serve;
@@ -60,7 +61,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the HTTP API (migrations run first).
-    Serve,
+    Serve(ServeArgs),
     /// Apply pending schema migrations and exit.
     Migrate,
     /// A fresh SQLite store with sample data, served on 127.0.0.1:8080.
@@ -86,6 +87,17 @@ enum Command {
     /// The artifact graph: inputs, consumers, paths, tiers, rebuild plans, SBOMs.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
+    /// Apply bus messages as they come (RabbitMQ), or from a JSON-lines file.
+    Listen(listen::ListenArgs),
+    /// Apply again the messages the journal holds as failed.
+    Replay(listen::ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Run the bus listener in the same process (`[bus]`, ALMANAC_AMQP_URL).
+    #[arg(long)]
+    listen: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,6 +167,10 @@ fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
             .results_require_token
             .map(|v| (v, origin(leaf, "results_require_token"))),
         policies_dir: cli.policies.clone().map(|v| (v, origin(leaf, "policies"))),
+        amqp_url: match &cli.command {
+            Command::Listen(a) => a.amqp_url.clone().map(|v| (v, origin(leaf, "amqp_url"))),
+            _ => None,
+        },
     }
 }
 
@@ -221,10 +237,14 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve => {
+        Command::Serve(args) => {
             init_logging(&settings);
             let store = open_store(&settings)?;
-            serve::serve(&settings, store, |addr| {
+            let bus = args
+                .listen
+                .then(|| listen::in_serve(&settings))
+                .transpose()?;
+            serve::serve(&settings, store, bus, |addr| {
                 println!("almanac listening on http://{addr}")
             })
         }
@@ -280,6 +300,16 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             init_logging(&settings);
             let store = open_store(&settings)?;
             graph::run(&store, &settings, cmd)
+        }
+        Command::Listen(args) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            listen::listen(&settings, store, args)
+        }
+        Command::Replay(args) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            listen::replay(&settings, &store, args)
         }
         Command::Bench(cmd) => bench::run(cmd),
     }

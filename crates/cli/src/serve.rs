@@ -14,10 +14,16 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Serves until a shutdown signal; `ready` is told the bound address.
+/// Serves until a shutdown signal; `ready` is told the bound address. With
+/// `bus`, the listener runs in the same process (`almanac serve --listen`)
+/// and stops with it.
 pub fn serve(
     settings: &Settings,
     store: Store,
+    bus: Option<(
+        almanac_ingest::bus::amqp::Options,
+        almanac_ingest::bus::apply::Context,
+    )>,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, settings.api_settings());
@@ -29,10 +35,30 @@ pub fn serve(
         let addr = listener.local_addr()?;
         tracing::info!(%addr, database = %state.store.url_redacted(), "serving");
         spawn_decision_watch(&state);
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let bus_task = bus.map(|(opts, ctx)| {
+            tokio::spawn(almanac_ingest::bus::amqp::listen(
+                state.store.clone(),
+                opts,
+                ctx,
+                stopped(stopping.clone()),
+            ))
+        });
         ready(addr);
-        launch(listener, router(state), shutdown_signal())
+        launch(listener, router(state), stopped(stopping))
             .await
             .context("the server stopped with an error")?;
+        if let Some(t) = bus_task {
+            let tally = t.await.context("the bus listener stopped with an error")?;
+            tracing::info!(%tally, "the bus listener stopped");
+        }
         tracing::info!("stopped");
         Ok(())
     })
@@ -68,7 +94,7 @@ fn spawn_decision_watch(state: &AppState) {
     });
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -17,6 +17,7 @@
 //! Answers come from the in-memory index ([`almanac_store::graph_index`]),
 //! which follows every commit before it answers.
 
+use super::query::{one, pairs};
 use super::{NativeError, ROOT};
 use crate::AppState;
 use crate::auth::{self, Caller};
@@ -84,34 +85,6 @@ pub fn routes() -> Router<AppState> {
 
 fn model(e: ModelError) -> NativeError {
     NativeError::bad(&e.field, e.message)
-}
-
-/// A query string's pairs, refusing names not in `allowed` and repeats of
-/// any but the `repeatable`.
-fn pairs(
-    uri: &Uri,
-    allowed: &[&str],
-    repeatable: &[&str],
-) -> Result<BTreeMap<String, Vec<String>>, NativeError> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
-        if !allowed.contains(&k.as_ref()) {
-            return Err(NativeError::bad(
-                &k,
-                format!("unknown parameter '{k}': use {}", allowed.join(", ")),
-            ));
-        }
-        let values = out.entry(k.to_string()).or_default();
-        if !values.is_empty() && !repeatable.contains(&k.as_ref()) {
-            return Err(NativeError::bad(&k, format!("'{k}' is given twice")));
-        }
-        values.push(v.to_string());
-    }
-    Ok(out)
-}
-
-fn one<'a>(p: &'a BTreeMap<String, Vec<String>>, name: &str) -> Option<&'a str> {
-    p.get(name).and_then(|v| v.first()).map(String::as_str)
 }
 
 fn required<'a>(p: &'a BTreeMap<String, Vec<String>>, name: &str) -> Result<&'a str, NativeError> {

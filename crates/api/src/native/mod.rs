@@ -9,12 +9,15 @@
 //! - `image-sizes` and `image-sizes.svg`: one image's size across composes;
 //! - `produced`: what was produced between two dates;
 //! - `graph/...`: the artifact graph (inputs, consumers, paths, tiers,
-//!   rebuild plans, SBOMs) and its bulk writes.
+//!   rebuild plans, SBOMs) and its bulk writes;
+//! - `journal`: the bus messages seen and what became of each.
 //!
 //! Errors are `{"message": ..., "field": ...}` with a 4xx status.
 
 mod composes;
 mod graph;
+mod journal;
+mod query;
 
 pub use graph::GraphSettings;
 
@@ -33,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{ROOT}/openapi.json"), get(openapi))
         .merge(composes::routes())
         .merge(graph::routes())
+        .merge(journal::routes())
 }
 
 async fn openapi() -> Response {

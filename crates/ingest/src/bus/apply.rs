@@ -37,20 +37,11 @@ pub enum Applied {
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     pub outcomes: Outcomes,
     /// Re-apply a message the journal holds as failed (`almanac replay`).
     pub replay: bool,
-}
-
-impl Default for Context {
-    fn default() -> Self {
-        Context {
-            outcomes: Outcomes::default(),
-            replay: false,
-        }
-    }
 }
 
 fn actor(m: &Message) -> Actor {

@@ -5,6 +5,7 @@
 //! [`from_lines`] applies a JSON-lines file (`almanac listen --from`), the
 //! one-machine default that needs no broker.
 
+pub mod amqp;
 pub mod apply;
 pub mod ci;
 pub mod message;

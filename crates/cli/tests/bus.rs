@@ -1,0 +1,256 @@
+//! The bus listener end to end, on both engines: a JSON-lines file applied
+//! without a broker (duplicates, poisons, the journal over HTTP, replay),
+//! and a real RabbitMQ on 127.0.0.1:5672 fed by the real fedora-messaging
+//! library: messages applied once however often they come, poisons
+//! dead-lettered with their reason, SIGKILL in the middle of 10,000 messages
+//! losing none and applying none twice.
+
+use crate::support::{Server, almanac, get, repo_root, venv_python};
+use almanac_store::journal::{self, Filter, Status};
+use almanac_store::testing::TestDb;
+use almanac_store::{Store, both_engines};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn ci_message(id: &str, n: u32, artifact_type: &str) -> Value {
+    json!({
+        "msg_id": id,
+        "topic": "org.centos.prod.ci.koji-build.test.complete",
+        "headers": {"sent-at": "2026-12-01T10:00:00+00:00", "JMSXUserID": "fedora-ci"},
+        "msg": {
+            "version": "0.2.1",
+            "contact": {"name": "Fedora CI", "team": "fedora-ci", "email": "ci@example.org"},
+            "run": {"url": format!("https://ci/run/{n}"), "log": format!("https://ci/run/{n}/log")},
+            "artifact": {"type": artifact_type, "id": n, "nvr": format!("pkg{n}-1.0-1.fc41"), "component": format!("pkg{n}")},
+            "test": {"namespace": "fedora-ci.koji-build", "type": "tier0", "category": "functional", "result": "passed"}
+        }
+    })
+}
+
+fn count(store: &Store, sql: &'static str) -> i64 {
+    store
+        .read_blocking(move |c| Ok(c.query_opt(sql, &[])?.unwrap().int(0)?))
+        .unwrap()
+}
+
+both_engines!(fn a_file_of_messages_is_applied_once_and_its_failures_journalled(db) {
+    let dir = std::env::temp_dir().join(format!("almanac-bus-file-{}-{}", std::process::id(), db.url.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("messages.jsonl");
+    let lines = [
+        ci_message("m-1", 1, "koji-build"),
+        ci_message("m-2", 2, "koji-build"),
+        ci_message("m-1", 1, "koji-build"),
+        ci_message("m-bad", 3, "tarball"),
+        json!({"msg_id": "m-rdb", "topic": "org.fedoraproject.prod.ci.resultsdb", "msg": {
+            "testcase": {"name": "dist.rpmlint"}, "outcome": "PASSED", "ref_url": "https://ci/rdb", "data": {"item": "pkg9-1.0-1.fc41", "type": "koji_build"}}}),
+        json!({"msg_id": "m-other", "topic": "org.fedoraproject.prod.buildsys.tag", "msg": {"tag": "f41"}}),
+    ];
+    let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    text.push_str("this line is not a message\n\n");
+    std::fs::write(&file, text).unwrap();
+    let listen = |extra: &[&str]| {
+        let out = almanac().args(["listen", "--from", file.to_str().unwrap(), "--database-url", &db.url]).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(listen(&[]), "3 applied, 1 duplicate, 1 ignored, 2 failed");
+    let store = db.store();
+    assert_eq!(count(&store, "SELECT count(*) FROM results"), 3);
+    let publisher: String = store
+        .read_blocking(|c| Ok(c.query_opt("SELECT value FROM result_data WHERE key = 'publisher_id'", &[])?.unwrap().text(0)?))
+        .unwrap();
+    assert_eq!(publisher, "fedora-ci", "JMSXUserID becomes publisher_id");
+    assert_eq!(listen(&[]), "0 applied, 6 duplicate, 0 ignored, 1 failed", "a second run changes nothing (the bad line is journalled anew under a new id)");
+    assert_eq!(count(&store, "SELECT count(*) FROM results"), 3);
+
+    // The journal over HTTP, with the reasons.
+    let server = Server::start(&db.url, &[]);
+    let (status, body) = get(&server.url, "/api/almanac/v1/journal?status=failed");
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    let reasons: Vec<&str> = page["data"].as_array().unwrap().iter().map(|e| e["reason"].as_str().unwrap()).collect();
+    assert!(reasons.contains(&"Unknown artifact type \"tarball\""), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.starts_with("line 7: not JSON")), "{reasons:?}");
+    assert_eq!(page["counts"]["applied"], 3);
+    let (_, body) = get(&server.url, "/api/almanac/v1/journal?message_id=m-1");
+    let m1: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(m1["data"][0]["deliveries"], 4, "seen twice a run, applied once");
+    assert_eq!(m1["data"][0]["handler"], "ci-messages");
+    assert_eq!(get(&server.url, "/api/almanac/v1/journal?status=lost").0, 400);
+    assert_eq!(get(&server.url, "/api/almanac/v1/journal?limit=0").0, 400);
+    drop(server);
+
+    // Replay after a fix: here nothing changed, so they fail again, and say so.
+    let out = almanac().args(["replay", "--id", "m-bad", "--database-url", &db.url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("m-bad still fails: Unknown artifact type"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+});
+
+/// `almanac listen` on a queue of its own, stopped (SIGTERM) when dropped.
+struct Listener {
+    child: Option<Child>,
+}
+
+fn bus_config(queue: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("{queue}.toml"));
+    // Each test's messages on a topic of its own: tests run side by side.
+    std::fs::write(
+        &path,
+        format!("[bus]\nqueue = \"{queue}\"\ntopics = [\"org.centos.{queue}.#\"]\nprefetch = 50\n"),
+    )
+    .unwrap();
+    path
+}
+
+impl Listener {
+    fn start(db: &TestDb, config: &std::path::Path) -> Listener {
+        let mut child = almanac()
+            .args([
+                "listen",
+                "--config",
+                config.to_str().unwrap(),
+                "--database-url",
+                &db.url,
+            ])
+            .env("ALMANAC_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start almanac listen");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("almanac listen did not bind its queue within 30 s (is RabbitMQ running on 127.0.0.1:5672?)");
+        Listener { child: Some(child) }
+    }
+
+    fn kill9(mut self) {
+        let mut c = self.child.take().unwrap();
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    /// SIGTERM: finishes the message in hand and exits 0, printing its tally.
+    fn stop(mut self) -> String {
+        let c = self.child.take().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "almanac listen exited with {:?}",
+            out.status
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn python(args: &[&str]) -> String {
+    let out = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bus_messages.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bus_messages.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what}: not within {limit:?}");
+}
+
+fn journalled(store: &Store) -> i64 {
+    count(store, "SELECT count(*) FROM bus_journal")
+}
+
+both_engines!(fn fedora_messaging_messages_are_applied_once_and_poisons_dead_lettered(db) {
+    let queue = format!("almanac-test-{}-{}", std::process::id(), if db.url.starts_with("sqlite") { "sqlite" } else { "pg" });
+    let config = bus_config(&queue);
+    let store = db.store();
+    let listener = Listener::start(&db, &config);
+    let sent: Vec<Value> = python(&["publish", "20", &queue])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 23, "20 messages, one again, two poisons");
+    wait_for("22 messages journalled", Duration::from_secs(60), || journalled(&store) == 22);
+    let tally = listener.stop();
+    assert_eq!(tally, "20 applied, 1 duplicate, 0 ignored, 2 failed");
+    assert_eq!(count(&store, "SELECT count(*) FROM results"), 20, "the repeated message made nothing");
+    let f = Filter { status: Some(Status::Failed), limit: 10, ..Default::default() };
+    let failed = store.read_blocking(move |c| journal::list(c, &f)).unwrap();
+    let mut reasons: Vec<String> = failed.iter().map(|e| format!("{}: {}", e.message_id, e.reason.clone().unwrap_or_default())).collect();
+    reasons.sort();
+    assert!(reasons[0].ends_with("-not-json: the body is not JSON: expected value at line 1 column 1"), "{reasons:?}");
+    assert!(reasons[1].ends_with("-unknown-artifact: Unknown artifact type \"tarball\""), "{reasons:?}");
+    // Both poisons are in the dead-letter queue, with the reason beside them.
+    let dead: Vec<Value> = python(&["dead", &format!("{queue}.dead")]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut ids: Vec<&str> = dead.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, [format!("{queue}-not-json"), format!("{queue}-unknown-artifact")]);
+    assert!(dead.iter().all(|d| d["headers"]["x-almanac-reason"].as_str().is_some_and(|r| !r.is_empty())), "{dead:?}");
+    python(&["drop", &queue, &format!("{queue}.dead")]);
+    let _ = std::fs::remove_file(&config);
+});
+
+both_engines!(fn a_listener_killed_in_the_middle_of_10000_messages_loses_none_and_applies_none_twice(db) {
+    let queue = format!("almanac-kill-{}-{}", std::process::id(), if db.url.starts_with("sqlite") { "sqlite" } else { "pg" });
+    let config = bus_config(&queue);
+    let store = db.store();
+    let listener = Listener::start(&db, &config);
+    // Published while the listener works; killed once it is well into them.
+    let publisher = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bus_messages.py"))
+        .args(["bulk", "10000", &queue])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the listener to be under way", Duration::from_secs(120), || journalled(&store) >= 500);
+    listener.kill9();
+    let published = publisher.wait_with_output().unwrap();
+    assert!(published.status.success() && String::from_utf8_lossy(&published.stdout).trim() == "10000");
+    let seen = journalled(&store);
+    assert!(seen < 10_000, "killed before the end ({seen} journalled)");
+    let listener = Listener::start(&db, &config);
+    wait_for("10,000 messages journalled", Duration::from_secs(600), || journalled(&store) == 10_000);
+    let tally = listener.stop();
+    assert_eq!(count(&store, "SELECT count(*) FROM results"), 10_000, "none lost, none twice ({tally})");
+    assert_eq!(count(&store, "SELECT count(DISTINCT ref_url) FROM results"), 10_000);
+    assert_eq!(count(&store, "SELECT count(*) FROM bus_journal WHERE status = 'applied'"), 10_000);
+    python(&["drop", &queue, &format!("{queue}.dead")]);
+    let _ = std::fs::remove_file(&config);
+});

@@ -1,0 +1,144 @@
+"""Publishes CI messages to RabbitMQ with the real fedora-messaging library
+(messages built as ci-messages' CIMessageV1, validated by fedora-messaging's
+own schemas before they go: ci-messages reads the CI spec's JSON schemas from
+/usr/share/message-schemas/ci, which no PyPI package ships), and reads a
+dead-letter queue back with pika.
+
+    bus_messages.py publish N PREFIX   N results messages on the topic
+                                       org.centos.PREFIX.ci.koji-build.test.complete
+                                       (a test's own), one of them twice
+                                       (same message id), and two poisons
+    bus_messages.py bulk N PREFIX      N results messages, fast (built by
+                                       fedora-messaging, sent with pika)
+    bus_messages.py dead QUEUE         the dead-lettered messages as JSON lines
+    bus_messages.py drop QUEUE...      deletes the queues
+
+The broker is ALMANAC_TEST_AMQP_URL (default: guest on 127.0.0.1).
+Prints one JSON object per published message: {"id", "topic", "poison"}.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+URL = os.environ.get("ALMANAC_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+conf = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+conf.write(f'amqp_url = "{URL}"\npublish_exchange = "amq.topic"\ntopic_prefix = ""\n'
+           '[client_properties]\napp = "almanac tests"\n')
+conf.close()
+os.environ["FEDORA_MESSAGING_CONF"] = conf.name
+
+import pika  # noqa: E402
+from ci_messages.schema import CIMessageV1  # noqa: E402
+from fedora_messaging import api  # noqa: E402
+from fedora_messaging import message as fm_message  # noqa: E402
+
+
+# ci-messages' class (registered with fedora-messaging), with the base body
+# schema in place of the spec's files, which are not installable here.
+CIMessageV1.body_schema = fm_message.Message.body_schema
+CIMessage = CIMessageV1
+
+
+def ci_body(n, artifact_type="koji-build"):
+    return {
+        "version": "0.2.1",
+        "contact": {"name": "Fedora CI", "team": "fedora-ci", "email": "ci@example.org", "docs": "https://docs"},
+        "run": {"url": f"https://ci.example.org/run/{n}", "log": f"https://ci.example.org/run/{n}/log"},
+        "artifact": {"type": artifact_type, "id": 1000 + n, "nvr": f"pkg{n}-1.0-1.fc41", "component": f"pkg{n}",
+                     "issuer": "packager", "scratch": False},
+        "test": {"namespace": "fedora-ci.koji-build", "type": "tier0", "category": "functional",
+                 "result": "passed" if n % 4 else "failed"},
+        "pipeline": {"id": f"p-{n}", "name": "tier0"},
+        "generated_at": "2026-12-01T10:00:00Z",
+    }
+
+
+def topic_of(prefix):
+    return f"org.centos.{prefix}.ci.koji-build.test.complete"
+
+
+def publish(count, prefix):
+    topic = topic_of(prefix)
+    sent = []
+    for n in range(count):
+        msg = CIMessage(topic=topic, body=ci_body(n))
+        msg.id = f"{prefix}-{n}"
+        msg.validate()
+        api.publish(msg)
+        sent.append({"id": msg.id, "topic": topic, "poison": False})
+    # The same message id again: a redelivery, which must change nothing.
+    again = CIMessage(topic=topic, body=ci_body(0))
+    again.id = f"{prefix}-0"
+    api.publish(again)
+    sent.append({"id": again.id, "topic": topic, "poison": False, "duplicate": True})
+    # A message its handler refuses: an artifact type resultsdb-updater does not know.
+    bad = CIMessage(topic=topic, body=ci_body(99, artifact_type="tarball"))
+    bad.id = f"{prefix}-unknown-artifact"
+    api.publish(bad)
+    sent.append({"id": bad.id, "topic": topic, "poison": True})
+    # A body that is not JSON at all, published with pika.
+    conn = pika.BlockingConnection(pika.URLParameters(URL))
+    ch = conn.channel()
+    ch.basic_publish("amq.topic", topic, b"\x00 this is not json",
+                     pika.BasicProperties(message_id=f"{prefix}-not-json", content_type="application/json"))
+    conn.close()
+    sent.append({"id": f"{prefix}-not-json", "topic": topic, "poison": True})
+    for s in sent:
+        print(json.dumps(s))
+
+
+def bulk(count, prefix):
+    """Messages built and validated by fedora-messaging, published in one
+    pika connection (api.publish waits for a confirm per message)."""
+    topic = topic_of(prefix)
+    conn = pika.BlockingConnection(pika.URLParameters(URL))
+    ch = conn.channel()
+    for n in range(count):
+        msg = CIMessage(topic=topic, body=ci_body(n))
+        msg.id = f"{prefix}-{n}"
+        msg.validate()
+        ch.basic_publish("amq.topic", topic, json.dumps(msg.body).encode(),
+                         pika.BasicProperties(message_id=msg.id, headers=msg._headers,
+                                              content_type="application/json", delivery_mode=2))
+    conn.close()
+    print(count)
+
+
+def dead(queue):
+    conn = pika.BlockingConnection(pika.URLParameters(URL))
+    ch = conn.channel()
+    while True:
+        method, props, body = ch.basic_get(queue, auto_ack=True)
+        if method is None:
+            break
+        print(json.dumps({"id": props.message_id, "headers": {k: str(v) for k, v in (props.headers or {}).items()},
+                          "routing_key": method.routing_key}))
+    conn.close()
+
+
+def drop(queues):
+    conn = pika.BlockingConnection(pika.URLParameters(URL))
+    ch = conn.channel()
+    for q in queues:
+        ch.queue_delete(q)
+    for q in queues:
+        if not q.endswith(".dead"):
+            ch.exchange_delete(q + ".dlx")
+    conn.close()
+
+
+if __name__ == "__main__":
+    try:
+        if sys.argv[1] == "publish":
+            publish(int(sys.argv[2]), sys.argv[3])
+        elif sys.argv[1] == "bulk":
+            bulk(int(sys.argv[2]), sys.argv[3])
+        elif sys.argv[1] == "dead":
+            dead(sys.argv[2])
+        elif sys.argv[1] == "drop":
+            drop(sys.argv[2:])
+    finally:
+        os.unlink(conf.name)
