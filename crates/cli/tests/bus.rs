@@ -94,6 +94,8 @@ both_engines!(fn a_file_of_messages_is_applied_once_and_its_failures_journalled(
 /// `almanac listen` on a queue of its own, stopped (SIGTERM) when dropped.
 struct Listener {
     child: Option<Child>,
+    /// Its log lines so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 fn bus_config(queue: &str) -> std::path::PathBuf {
@@ -124,16 +126,22 @@ impl Listener {
             .expect("start almanac listen");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains("listening") {
                     let _ = tx.send(());
                 }
+                kept.lock().unwrap().push(line);
             }
         });
         rx.recv_timeout(Duration::from_secs(30))
             .expect("almanac listen did not bind its queue within 30 s (is RabbitMQ running on 127.0.0.1:5672?)");
-        Listener { child: Some(child) }
+        Listener {
+            child: Some(child),
+            log,
+        }
     }
 
     fn kill9(mut self) {
@@ -254,3 +262,87 @@ both_engines!(fn a_listener_killed_in_the_middle_of_10000_messages_loses_none_an
     python(&["drop", &queue, &format!("{queue}.dead")]);
     let _ = std::fs::remove_file(&config);
 });
+
+/// The database goes away while the listener works (every connection cut,
+/// new ones refused for a few seconds, as in a PostgreSQL restart): the
+/// listener keeps the message in hand, tries it again after a pause, and
+/// loses nothing.
+#[test]
+fn a_postgresql_outage_while_listening_loses_none() {
+    let db = TestDb::postgres();
+    let queue = format!("almanac-outage-{}", std::process::id());
+    let config = bus_config(&queue);
+    let store = db.store();
+    let listener = Listener::start(&db, &config);
+    let publisher = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bus_messages.py"))
+        .args(["bulk", "3000", &queue])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = |store: &Store| {
+        store
+            .read_blocking(|c| {
+                Ok(c.query_opt("SELECT count(*) FROM bus_journal", &[])?
+                    .unwrap()
+                    .int(0)?)
+            })
+            .unwrap_or(-1)
+    };
+    wait_for(
+        "the listener to be under way",
+        Duration::from_secs(120),
+        || seen(&store) >= 300,
+    );
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut admin =
+        almanac_store::db::postgres::PgConn::connect(&almanac_store::testing::admin_url()).unwrap();
+    use almanac_store::Conn;
+    admin
+        .execute(
+            &format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false"),
+            &[],
+        )
+        .unwrap();
+    admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[name.clone().into()],
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    admin
+        .execute(
+            &format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true"),
+            &[],
+        )
+        .unwrap();
+    assert!(publisher.wait_with_output().unwrap().status.success());
+    wait_for(
+        "3,000 messages journalled after the outage",
+        Duration::from_secs(300),
+        || seen(&store) == 3000,
+    );
+    let waited = listener
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("cannot apply the message yet"));
+    assert!(waited, "the listener met the outage and waited it out");
+    let tally = listener.stop();
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM results"),
+        3000,
+        "none lost, none twice ({tally})"
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM bus_journal WHERE status = 'applied'"
+        ),
+        3000
+    );
+    python(&["drop", &queue, &format!("{queue}.dead")]);
+    let _ = std::fs::remove_file(&config);
+}
