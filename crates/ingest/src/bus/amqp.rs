@@ -304,78 +304,152 @@ pub async fn listen(
                     return tally;
                 }
             };
-            let Some(delivery) = delivery else {
+            let Some(first) = delivery else {
                 tracing::warn!("the broker connection closed; reopening");
                 continue 'connection;
             };
-            let (Some(deliver), Some(props), content) = (
-                delivery.deliver,
-                delivery.basic_properties,
-                delivery.content,
-            ) else {
+            // What else is already here, up to the prefetch: one transaction.
+            let mut deliveries = vec![first];
+            while deliveries.len() < usize::from(opts.prefetch.max(1)) {
+                match rx.try_recv() {
+                    Ok(d) => deliveries.push(d),
+                    Err(_) => break,
+                }
+            }
+            let items: Vec<Delivered> = deliveries.into_iter().filter_map(Delivered::of).collect();
+            let Some(last_tag) = items.last().map(|d| d.tag) else {
                 continue;
             };
-            let tag = deliver.delivery_tag();
-            let topic = deliver.routing_key().clone();
-            let content = content.unwrap_or_default();
-            let headers = headers_json(props.headers());
-            let parsed = Message::from_amqp(
-                &topic,
-                props.message_id().map(String::as_str),
-                headers,
-                &content,
-            );
-            // The store may be down: the same message again, after a pause.
+            // The store may be down: the same messages again, after a pause.
             let mut tries = 0u32;
-            let outcome = loop {
-                let store = store.clone();
-                let ctx = ctx.clone();
-                let parsed = parsed.clone();
-                let (topic, id, raw) =
-                    (topic.clone(), props.message_id().cloned(), content.clone());
-                let done = tokio::task::spawn_blocking(move || match parsed {
-                    Ok(m) => apply::apply(&store, &m, &ctx),
-                    Err(e) => apply::unreadable(&store, &topic, id.as_deref(), &raw, &e.0)
-                        .map(|()| Applied::Failed(e.0)),
-                })
-                .await;
+            let outcomes = loop {
+                let (store, ctx) = (store.clone(), ctx.clone());
+                let parts: Vec<Delivered> = items.clone();
+                let done =
+                    tokio::task::spawn_blocking(move || apply_all(&store, &parts, &ctx)).await;
                 match done {
-                    Ok(Ok(outcome)) => break outcome,
+                    Ok(Ok(outcomes)) => break outcomes,
                     Ok(Err(unavailable)) => {
                         tries += 1;
                         tracing::warn!(error = %unavailable, retry_in = ?backoff(tries), "cannot apply the message yet");
                         tokio::select! {
                             _ = tokio::time::sleep(backoff(tries)) => {}
                             _ = &mut shutdown => {
-                                // Not acknowledged: the broker gives it back later.
+                                // Not acknowledged: the broker gives them back later.
                                 let _ = ch.close().await;
                                 let _ = conn.close().await;
                                 return tally;
                             }
                         }
                     }
-                    Err(join) => break Applied::Failed(format!("the handler panicked: {join}")),
+                    Err(join) => {
+                        break items
+                            .iter()
+                            .map(|_| Applied::Failed(format!("the handler panicked: {join}")))
+                            .collect();
+                    }
                 }
             };
-            tally.add(&outcome);
-            let sent = match &outcome {
-                Applied::Failed(reason) => {
-                    dead_letter(&ch, &opts.queue, &props, &content, &topic, reason).await
+            let mut broken = false;
+            for (item, outcome) in items.iter().zip(&outcomes) {
+                tally.add(outcome);
+                if let Applied::Failed(reason) = outcome
+                    && dead_letter(
+                        &ch,
+                        &opts.queue,
+                        &item.props,
+                        &item.content,
+                        &item.topic,
+                        reason,
+                    )
+                    .await
+                    .is_err()
+                {
+                    // The dead-letter exchange refused it: the queue's own
+                    // dead-lettering takes it, and the rest are acknowledged.
+                    broken |= ch
+                        .basic_reject(BasicRejectArguments::new(item.tag, false))
+                        .await
+                        .is_err();
                 }
-                _ => Ok(()),
-            };
-            let acked = match sent {
-                Ok(()) => ch.basic_ack(BasicAckArguments::new(tag, false)).await,
-                // The dead-letter exchange refused it: let the queue's own
-                // dead-lettering take it.
-                Err(_) => ch.basic_reject(BasicRejectArguments::new(tag, false)).await,
-            };
-            if let Err(e) = acked {
-                tracing::warn!(error = %e, "acknowledging failed; reopening");
+            }
+            if broken
+                || ch
+                    .basic_ack(BasicAckArguments::new(last_tag, true))
+                    .await
+                    .is_err()
+            {
+                tracing::warn!("acknowledging failed; reopening");
                 continue 'connection;
             }
         }
     }
+}
+
+/// One delivery, read.
+#[derive(Clone)]
+struct Delivered {
+    tag: u64,
+    topic: String,
+    props: BasicProperties,
+    content: Vec<u8>,
+    parsed: Result<Message, super::message::Unreadable>,
+}
+
+impl Delivered {
+    fn of(d: amqprs::channel::ConsumerMessage) -> Option<Delivered> {
+        let (Some(deliver), Some(props)) = (d.deliver, d.basic_properties) else {
+            return None;
+        };
+        let topic = deliver.routing_key().clone();
+        let content = d.content.unwrap_or_default();
+        let parsed = Message::from_amqp(
+            &topic,
+            props.message_id().map(String::as_str),
+            headers_json(props.headers()),
+            &content,
+        );
+        Some(Delivered {
+            tag: deliver.delivery_tag(),
+            topic,
+            props,
+            content,
+            parsed,
+        })
+    }
+}
+
+/// Applies deliveries in order: runs of readable messages as batches,
+/// the unreadable ones journalled as failed.
+fn apply_all(
+    store: &Store,
+    items: &[Delivered],
+    ctx: &Context,
+) -> Result<Vec<Applied>, apply::Unavailable> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut run: Vec<Message> = Vec::new();
+    for d in items {
+        match &d.parsed {
+            Ok(m) => run.push(m.clone()),
+            Err(e) => {
+                if !run.is_empty() {
+                    out.extend(apply::apply_batch(store, &std::mem::take(&mut run), ctx)?);
+                }
+                apply::unreadable(
+                    store,
+                    &d.topic,
+                    d.props.message_id().map(String::as_str),
+                    &d.content,
+                    &e.0,
+                )?;
+                out.push(Applied::Failed(e.0.clone()));
+            }
+        }
+    }
+    if !run.is_empty() {
+        out.extend(apply::apply_batch(store, &run, ctx)?);
+    }
+    Ok(out)
 }
 
 async fn dead_letter(

@@ -44,10 +44,6 @@ pub struct Context {
     pub replay: bool,
 }
 
-fn actor(m: &Message) -> Actor {
-    Actor::user("bus", &format!("bus message {} on {}", m.id, m.topic))
-}
-
 fn seen(m: &Message) -> Seen<'_> {
     Seen {
         message_id: &m.id,
@@ -101,77 +97,140 @@ fn record(
 
 /// Applies one message.
 pub fn apply(store: &Store, m: &Message, ctx: &Context) -> Result<Applied, Unavailable> {
-    let r = route(&m.topic, &m.body);
-    match r {
-        Route::ComposeStatus => compose(store, m, ctx),
-        Route::Ignored(why) => {
-            let (msg, replay) = (m.clone(), ctx.replay);
-            let written = store.write_blocking(move |c| {
-                if let Some(before) = seen_before(c, &msg, replay)? {
-                    return Ok(before);
-                }
-                record(c, &msg, Status::Ignored, None, Some(why.clone()))?;
-                Ok::<_, StoreError>(Applied::Ignored(why))
-            });
-            written.or_else(unavailable)
-        }
-        results_route => self::results(store, m, ctx, results_route),
-    }
+    let mut out = apply_batch(store, std::slice::from_ref(m), ctx)?;
+    Ok(out
+        .pop()
+        .unwrap_or(Applied::Ignored("nothing to apply".into())))
 }
 
-/// A message that makes results: mapped, checked as ResultsDB checks a
-/// POST, and written with its journal row in one transaction.
-fn results(store: &Store, m: &Message, ctx: &Context, r: Route) -> Result<Applied, Unavailable> {
-    let handler = r.handler().unwrap_or("results");
-    let (msg, outcomes, replay) = (m.clone(), ctx.outcomes.clone(), ctx.replay);
+/// Applies messages in their order, answering each one's outcome. A run
+/// of messages that write results (or are ignored) is written in one
+/// transaction with their journal rows, so a burst costs one commit; a
+/// compose is imported on its own. When the store is down, the batch from
+/// the failing run on is not applied (nothing of that run is written).
+pub fn apply_batch(
+    store: &Store,
+    batch: &[Message],
+    ctx: &Context,
+) -> Result<Vec<Applied>, Unavailable> {
+    let mut out = Vec::with_capacity(batch.len());
+    let mut run: Vec<(Message, Route)> = Vec::new();
+    for m in batch {
+        let r = route(&m.topic, &m.body);
+        if r == Route::ComposeStatus {
+            if !run.is_empty() {
+                out.extend(in_one_transaction(store, std::mem::take(&mut run), ctx)?);
+            }
+            out.push(compose(store, m, ctx)?);
+        } else {
+            run.push((m.clone(), r));
+        }
+    }
+    if !run.is_empty() {
+        out.extend(in_one_transaction(store, run, ctx)?);
+    }
+    Ok(out)
+}
+
+/// Messages that make results or are ignored, in one transaction: each
+/// mapped, checked as ResultsDB checks a POST, and journalled; the results
+/// of all of them inserted together.
+fn in_one_transaction(
+    store: &Store,
+    run: Vec<(Message, Route)>,
+    ctx: &Context,
+) -> Result<Vec<Applied>, Unavailable> {
+    let (outcomes, replay) = (ctx.outcomes.clone(), ctx.replay);
     let api_url = store.options().results_api_url.clone();
     let written = store.write_blocking(move |c| {
-        if let Some(before) = seen_before(c, &msg, replay)? {
-            return Ok(before);
-        }
-        let mut uuid = || uuid::Uuid::new_v4().to_string();
-        let mapped = match r {
-            Route::CiMetrics => ci::ci_metrics(&msg, &mut uuid),
-            Route::CiUmb => ci::ci_umb(&msg, &mut uuid),
-            _ => ci::resultsdb_format(&msg, &mut uuid),
-        };
-        let mut mapped = match mapped {
-            Ok(m) => m,
-            Err(reason) => {
-                record(c, &msg, Status::Failed, Some(handler), Some(reason.clone()))?;
-                return Ok(Applied::Failed(reason));
+        let mut out = Vec::with_capacity(run.len());
+        let mut items = Vec::new();
+        let mut here = std::collections::HashSet::new();
+        // Groups made earlier in this batch, by description (not yet in the store).
+        let mut described = std::collections::HashMap::new();
+        for (msg, r) in &run {
+            if !here.insert(msg.id.clone()) {
+                journal::redelivered(c, &msg.id)?;
+                out.push(Applied::Duplicate(Status::Applied));
+                continue;
             }
-        };
-        if let Some(description) = &mapped.group_by_description
-            && let Some(uuid) = group_described(c, description)?
-            && let Some(g) = mapped.bodies[0].pointer_mut("/groups/0/uuid")
-        {
-            *g = Value::String(uuid);
-        }
-        let mut items = Vec::with_capacity(mapped.bodies.len());
-        for body in &mapped.bodies {
-            match NewResult::from_json(body, &outcomes) {
-                Ok(r) => items.push(r),
-                Err(e) => {
-                    // resultsdb-updater's words for ResultsDB's 400.
-                    let reason = format!("Failed to create result: {}; Payload: {body}", e.message);
-                    record(c, &msg, Status::Failed, Some(handler), Some(reason.clone()))?;
-                    return Ok(Applied::Failed(reason));
+            if let Some(before) = seen_before(c, msg, replay)? {
+                out.push(before);
+                continue;
+            }
+            if let Route::Ignored(why) = r {
+                record(c, msg, Status::Ignored, None, Some(why.clone()))?;
+                out.push(Applied::Ignored(why.clone()));
+                continue;
+            }
+            let handler = r.handler().unwrap_or("results");
+            match results_of(c, msg, r, &outcomes, &mut described)? {
+                Ok(mut made) => {
+                    let detail = format!("{} results", made.len());
+                    record(c, msg, Status::Applied, Some(handler), Some(detail.clone()))?;
+                    items.append(&mut made);
+                    out.push(Applied::Applied { handler, detail });
+                }
+                Err(reason) => {
+                    record(c, msg, Status::Failed, Some(handler), Some(reason.clone()))?;
+                    out.push(Applied::Failed(reason));
                 }
             }
         }
-        let stored = results::insert_batch(c, items, &actor(&msg), &api_url)?;
-        let detail = format!("{} results", stored.len());
-        record(
-            c,
-            &msg,
-            Status::Applied,
-            Some(handler),
-            Some(detail.clone()),
-        )?;
-        Ok::<_, StoreError>(Applied::Applied { handler, detail })
+        // One actor for the lot: the changesets say the bus made them.
+        let actor = Actor::user("bus", &format!("bus messages on {}", run[0].0.topic));
+        results::insert_batch(c, items, &actor, &api_url)?;
+        Ok::<_, StoreError>(out)
     });
-    written.or_else(unavailable)
+    written.or_else(|e| unavailable(e).map(|_| Vec::new()))
+}
+
+/// The results one message makes, or why it cannot be applied.
+fn results_of(
+    c: &mut dyn Conn,
+    msg: &Message,
+    r: &Route,
+    outcomes: &Outcomes,
+    described: &mut std::collections::HashMap<String, String>,
+) -> Result<Result<Vec<NewResult>, String>, StoreError> {
+    let mut uuid = || uuid::Uuid::new_v4().to_string();
+    let mapped = match r {
+        Route::CiMetrics => ci::ci_metrics(msg, &mut uuid),
+        Route::CiUmb => ci::ci_umb(msg, &mut uuid),
+        _ => ci::resultsdb_format(msg, &mut uuid),
+    };
+    let mut mapped = match mapped {
+        Ok(m) => m,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    if let Some(description) = &mapped.group_by_description
+        && let Some(g) = mapped.bodies[0].pointer_mut("/groups/0/uuid")
+    {
+        let known = match described.get(description) {
+            Some(u) => Some(u.clone()),
+            None => group_described(c, description)?,
+        };
+        if let Some(uuid) = known {
+            *g = Value::String(uuid);
+        }
+        if let Some(u) = g.as_str() {
+            described.insert(description.clone(), u.to_string());
+        }
+    }
+    let mut items = Vec::with_capacity(mapped.bodies.len());
+    for body in &mapped.bodies {
+        match NewResult::from_json(body, outcomes) {
+            Ok(r) => items.push(r),
+            // resultsdb-updater's words for ResultsDB's 400.
+            Err(e) => {
+                return Ok(Err(format!(
+                    "Failed to create result: {}; Payload: {body}",
+                    e.message
+                )));
+            }
+        }
+    }
+    Ok(Ok(items))
 }
 
 /// The newest group described by `description`, as ResultsDB's

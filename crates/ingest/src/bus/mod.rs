@@ -11,7 +11,7 @@ pub mod ci;
 pub mod message;
 pub mod route;
 
-use apply::{Applied, Context, Unavailable, apply};
+use apply::{Applied, Context, Unavailable, apply_batch};
 use message::Message;
 use std::io::BufRead;
 
@@ -45,31 +45,57 @@ impl std::fmt::Display for Tally {
     }
 }
 
-/// Applies every message of a JSON-lines file in order (blank lines are
-/// skipped; a line that is not a message is journalled as failed). Stops
-/// at the first message the store cannot take, with its line number.
+/// Applies every message of a JSON-lines file in order, 500 lines to a
+/// transaction (blank lines are skipped; a line that is not a message is
+/// journalled as failed). Stops at the first batch the store cannot take,
+/// with the number of the line it starts at.
 pub fn from_lines(
     store: &almanac_store::Store,
     input: impl BufRead,
     ctx: &Context,
 ) -> Result<Tally, (usize, Unavailable)> {
+    const BATCH: usize = 500;
     let mut tally = Tally::default();
+    let mut batch: Vec<Message> = Vec::with_capacity(BATCH);
+    let mut batch_start = 1;
+    let flush = |batch: &mut Vec<Message>,
+                 tally: &mut Tally,
+                 start: usize|
+     -> Result<(), (usize, Unavailable)> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for outcome in apply_batch(store, batch, ctx).map_err(|e| (start, e))? {
+            tally.add(&outcome);
+        }
+        batch.clear();
+        Ok(())
+    };
     for (n, line) in input.lines().enumerate() {
         let line =
             line.map_err(|e| (n + 1, Unavailable(format!("reading line {}: {e}", n + 1))))?;
         if line.trim().is_empty() {
             continue;
         }
-        let outcome = match Message::from_datagrepper(&line) {
-            Ok(m) => apply(store, &m, ctx).map_err(|e| (n + 1, e))?,
+        match Message::from_datagrepper(&line) {
+            Ok(m) => {
+                if batch.is_empty() {
+                    batch_start = n + 1;
+                }
+                batch.push(m);
+                if batch.len() == BATCH {
+                    flush(&mut batch, &mut tally, batch_start)?;
+                }
+            }
             Err(e) => {
+                flush(&mut batch, &mut tally, batch_start)?;
                 let why = format!("line {}: {e}", n + 1);
                 apply::unreadable(store, "unknown", None, line.as_bytes(), &why)
                     .map_err(|e| (n + 1, e))?;
-                Applied::Failed(why)
+                tally.add(&Applied::Failed(why));
             }
-        };
-        tally.add(&outcome);
+        }
     }
+    flush(&mut batch, &mut tally, batch_start)?;
     Ok(tally)
 }
