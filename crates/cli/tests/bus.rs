@@ -346,3 +346,22 @@ fn a_postgresql_outage_while_listening_loses_none() {
     python(&["drop", &queue, &format!("{queue}.dead")]);
     let _ = std::fs::remove_file(&config);
 }
+
+both_engines!(fn two_listeners_on_one_queue_apply_every_message_once(db) {
+    let queue = format!("almanac-pair-{}-{}", std::process::id(), if db.url.starts_with("sqlite") { "sqlite" } else { "pg" });
+    let config = bus_config(&queue);
+    let store = db.store();
+    let (a, b) = (Listener::start(&db, &config), Listener::start(&db, &config));
+    assert_eq!(python(&["bulk", "4000", &queue]).trim(), "4000");
+    wait_for("4,000 messages journalled", Duration::from_secs(300), || journalled(&store) == 4000);
+    let tallies = [a.stop(), b.stop()];
+    let applied: Vec<usize> = tallies
+        .iter()
+        .map(|t| t.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(applied.iter().all(|n| *n > 0), "both took their share: {tallies:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 4000, "{tallies:?}");
+    assert_eq!(count(&store, "SELECT count(*) FROM results"), 4000);
+    python(&["drop", &queue, &format!("{queue}.dead")]);
+    let _ = std::fs::remove_file(&config);
+});

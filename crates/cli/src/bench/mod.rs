@@ -4,6 +4,7 @@
 //! then measures over HTTP on loopback: POSTs with concurrent clients, and the
 //! latency of the lookups ResultsDB's clients make most.
 
+mod bus;
 mod composes;
 mod gating;
 mod graph;
@@ -30,6 +31,8 @@ pub enum BenchCommand {
     /// The artifact graph: 1,000,000 edges loaded over HTTP, then transitive
     /// queries and rebuild plans, in memory and by recursive SQL.
     Graph(graph::GraphArgs),
+    /// The bus: messages applied per second from RabbitMQ, 100,000 of a mix.
+    Bus(bus::BusArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,6 +91,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Composes(args) => composes::run(&args),
         BenchCommand::Gating(args) => gating::run(&args),
         BenchCommand::Graph(args) => graph::run(&args),
+        BenchCommand::Bus(args) => bus::run(&args),
     }
 }
 

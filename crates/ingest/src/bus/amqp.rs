@@ -178,8 +178,9 @@ fn short(s: &str) -> Result<amqprs::FieldName, String> {
 }
 
 /// Opens a connection and declares the queue, its bindings and its
-/// dead-letter side.
-async fn open(opts: &Options) -> Result<(Connection, Channel), String> {
+/// dead-letter side (also for a publisher that must not lose what it sends
+/// before a listener has started).
+pub async fn open(opts: &Options) -> Result<(Connection, Channel), String> {
     let e = endpoint(&opts.url)?;
     let args = OpenConnectionArguments::new(&e.host, e.port, &e.user, &e.password)
         .virtual_host(&e.vhost)
