@@ -91,6 +91,8 @@ pub struct BusFile {
     pub queue: Option<String>,
     pub topics: Option<Vec<String>>,
     pub prefetch: Option<u16>,
+    pub publish: Option<bool>,
+    pub publish_prefix: Option<String>,
 }
 
 /// The broker on this machine, as fedora-messaging's default names it.
@@ -196,6 +198,8 @@ pub struct Settings {
     pub bus_queue: Setting<String>,
     pub bus_topics: Setting<Vec<String>>,
     pub bus_prefetch: Setting<u16>,
+    pub bus_publish: Setting<bool>,
+    pub bus_publish_prefix: Setting<String>,
 }
 
 /// Values given on the command line or in the environment (clap reads both
@@ -255,6 +259,8 @@ impl Settings {
             bus_queue: Setting::default("almanac".to_string()),
             bus_topics: Setting::default(DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect()),
             bus_prefetch: Setting::default(100),
+            bus_publish: Setting::default(true),
+            bus_publish_prefix: Setting::default(String::new()),
         };
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
@@ -293,6 +299,8 @@ impl Settings {
             s.bus_queue.set(f.bus.queue, o);
             s.bus_topics.set(f.bus.topics, o);
             s.bus_prefetch.set(f.bus.prefetch, o);
+            s.bus_publish.set(f.bus.publish, o);
+            s.bus_publish_prefix.set(f.bus.publish_prefix, o);
             s.config_file = Some(path);
         }
         if let Some((v, o)) = overrides.bind {
@@ -508,6 +516,16 @@ impl Settings {
                 "bus.prefetch",
                 self.bus_prefetch.value.to_string(),
                 self.bus_prefetch.origin,
+            ),
+            (
+                "bus.publish",
+                self.bus_publish.value.to_string(),
+                self.bus_publish.origin,
+            ),
+            (
+                "bus.publish_prefix",
+                self.bus_publish_prefix.value.clone(),
+                self.bus_publish_prefix.origin,
             ),
             (
                 "graph.edge_kinds",

@@ -8,6 +8,7 @@ use crate::config::Settings;
 use almanac_ingest::bus::amqp::{self, Options};
 use almanac_ingest::bus::apply::{Applied, Context, apply};
 use almanac_ingest::bus::message::Message;
+use almanac_ingest::bus::relay::RelayOptions;
 use almanac_ingest::bus::{Tally, from_lines};
 use almanac_store::Store;
 use almanac_store::journal::{self, Filter, Status};
@@ -61,13 +62,19 @@ pub fn listen(settings: &Settings, store: Store, args: ListenArgs) -> anyhow::Re
     }
     let opts = options(settings, args.amqp_url)?;
     tracing::info!(broker = %almanac_store::db::redact_url(&opts.url), queue = %opts.queue, "starting the listener");
-    let tally = crate::serve::runtime()?.block_on(amqp::listen(
-        store,
-        opts,
-        ctx,
-        crate::serve::shutdown_signal(),
-    ));
+    let relay = relay_options(settings, &opts);
+    let (tally, published) = crate::serve::runtime()?.block_on(async move {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            crate::serve::shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        run(store, opts, ctx, relay, stopping).await
+    });
     println!("{tally}");
+    if let Some(n) = published {
+        tracing::info!(published = n, "the relay stopped");
+    }
     Ok(())
 }
 
@@ -84,9 +91,48 @@ pub fn options(settings: &Settings, url: Option<String>) -> anyhow::Result<Optio
     })
 }
 
+/// The relay's options, when `[bus] publish` is on.
+pub fn relay_options(settings: &Settings, opts: &Options) -> Option<RelayOptions> {
+    settings.bus_publish.value.then(|| RelayOptions {
+        url: opts.url.clone(),
+        exchange: opts.exchange.clone(),
+        topic_prefix: settings.bus_publish_prefix.value.clone(),
+    })
+}
+
+/// Completes when `stopping` turns true.
+pub async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
+/// The listener, and the outbox relay beside it, until `stopping`.
+pub async fn run(
+    store: Store,
+    opts: Options,
+    ctx: Context,
+    relay: Option<RelayOptions>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> (Tally, Option<usize>) {
+    let relay = relay.map(|r| {
+        tokio::spawn(almanac_ingest::bus::relay::relay(
+            store.clone(),
+            r,
+            stopped(stopping.clone()),
+        ))
+    });
+    let tally = amqp::listen(store, opts, ctx, stopped(stopping)).await;
+    let published = match relay {
+        Some(t) => t.await.ok(),
+        None => None,
+    };
+    (tally, published)
+}
+
 /// What `serve --listen` runs beside the server.
-pub fn in_serve(settings: &Settings) -> anyhow::Result<(Options, Context)> {
-    Ok((options(settings, None)?, context(settings)?))
+pub fn in_serve(settings: &Settings) -> anyhow::Result<(Options, Context, Option<RelayOptions>)> {
+    let opts = options(settings, None)?;
+    let relay = relay_options(settings, &opts);
+    Ok((opts, context(settings)?, relay))
 }
 
 pub fn replay(settings: &Settings, store: &Store, args: ReplayArgs) -> anyhow::Result<()> {

@@ -23,6 +23,7 @@ pub fn serve(
     bus: Option<(
         almanac_ingest::bus::amqp::Options,
         almanac_ingest::bus::apply::Context,
+        Option<almanac_ingest::bus::relay::RelayOptions>,
     )>,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
@@ -40,24 +41,22 @@ pub fn serve(
             shutdown_signal().await;
             let _ = stop.send(true);
         });
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        let bus_task = bus.map(|(opts, ctx)| {
-            tokio::spawn(almanac_ingest::bus::amqp::listen(
+        let bus_task = bus.map(|(opts, ctx, relay)| {
+            tokio::spawn(crate::listen::run(
                 state.store.clone(),
                 opts,
                 ctx,
-                stopped(stopping.clone()),
+                relay,
+                stopping.clone(),
             ))
         });
         ready(addr);
-        launch(listener, router(state), stopped(stopping))
+        launch(listener, router(state), crate::listen::stopped(stopping))
             .await
             .context("the server stopped with an error")?;
         if let Some(t) = bus_task {
-            let tally = t.await.context("the bus listener stopped with an error")?;
-            tracing::info!(%tally, "the bus listener stopped");
+            let (tally, published) = t.await.context("the bus listener stopped with an error")?;
+            tracing::info!(%tally, ?published, "the bus listener stopped");
         }
         tracing::info!("stopped");
         Ok(())

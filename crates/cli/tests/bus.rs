@@ -100,10 +100,10 @@ struct Listener {
 
 fn bus_config(queue: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("{queue}.toml"));
-    // Each test's messages on a topic of its own: tests run side by side.
+    // Each test's messages (and events) on topics of its own: tests run side by side.
     std::fs::write(
         &path,
-        format!("[bus]\nqueue = \"{queue}\"\ntopics = [\"org.centos.{queue}.#\"]\nprefetch = 50\n"),
+        format!("[bus]\nqueue = \"{queue}\"\ntopics = [\"org.centos.{queue}.#\"]\nprefetch = 50\npublish_prefix = \"{queue}.\"\n"),
     )
     .unwrap();
     path
@@ -362,6 +362,40 @@ both_engines!(fn two_listeners_on_one_queue_apply_every_message_once(db) {
     assert!(applied.iter().all(|n| *n > 0), "both took their share: {tallies:?}");
     assert_eq!(applied.iter().sum::<usize>(), 4000, "{tallies:?}");
     assert_eq!(count(&store, "SELECT count(*) FROM results"), 4000);
+    python(&["drop", &queue, &format!("{queue}.dead")]);
+    let _ = std::fs::remove_file(&config);
+});
+
+both_engines!(fn events_are_published_once_each_in_commit_order(db) {
+    let queue = format!("almanac-events-{}-{}", std::process::id(), if db.url.starts_with("sqlite") { "sqlite" } else { "pg" });
+    let config = bus_config(&queue);
+    let store = db.store();
+    // A consumer of Almanac's events, bound before anything happens.
+    let mut collector = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bus_messages.py"))
+        .args(["collect", &format!("{queue}.#"), "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(collector.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let listener = Listener::start(&db, &config);
+    python(&["publish", "20", &queue]);
+    let events: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    assert!(collector.wait().unwrap().success());
+    assert_eq!(events.len(), 20, "one resultsdb.result.new a result");
+    let ids: Vec<i64> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().strip_prefix("almanac-event-").unwrap().parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in commit order, none twice: {ids:?}");
+    assert!(events.iter().all(|e| e["topic"] == format!("{queue}.resultsdb.result.new")));
+    assert!(events.iter().all(|e| e["headers"]["fedora_messaging_schema"] == "base.message"));
+    assert!(events.iter().all(|e| e["body"]["outcome"].is_string() && e["body"]["testcase"]["name"] == "fedora-ci.koji-build.tier0.functional"));
+    wait_for("every event marked published", Duration::from_secs(30), || {
+        count(&store, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    });
+    listener.stop();
     python(&["drop", &queue, &format!("{queue}.dead")]);
     let _ = std::fs::remove_file(&config);
 });

@@ -100,3 +100,15 @@ pub fn set_cursor(conn: &mut dyn Conn, name: &str, last_id: i64) -> StoreResult<
     )?;
     Ok(())
 }
+
+/// Marks events as published (the relay, after the broker confirmed them).
+pub fn mark_published(conn: &mut dyn Conn, ids: &[i64]) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE outbox SET published_at = $1 WHERE id = ANY($2)",
+        &[
+            almanac_model::Timestamp::now().micros().into(),
+            crate::db::Value::IntList(ids.to_vec()),
+        ],
+    )?;
+    Ok(())
+}

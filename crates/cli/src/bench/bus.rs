@@ -57,7 +57,11 @@ fn message(n: usize, prefix: &str) -> (String, Value) {
     match n % 20 {
         0..=9 => ci(
             "complete",
-            Some(if n.is_multiple_of(7) { "failed" } else { "passed" }),
+            Some(if n.is_multiple_of(7) {
+                "failed"
+            } else {
+                "passed"
+            }),
         ),
         10 | 11 => ci("queued", None),
         12 | 13 => ci("running", None),

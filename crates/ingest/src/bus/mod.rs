@@ -9,6 +9,7 @@ pub mod amqp;
 pub mod apply;
 pub mod ci;
 pub mod message;
+pub mod relay;
 pub mod route;
 
 use apply::{Applied, Context, Unavailable, apply_batch};
