@@ -112,3 +112,68 @@ impl IntoResponse for NativeError {
             .into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every native route is in the OpenAPI document (path parameters by
+    /// position: the router's `{id}` is the document's `{compose_id}`).
+    #[test]
+    fn the_openapi_document_describes_every_native_route() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
+        let shape = |p: &str| -> String {
+            let mut out = String::new();
+            let mut inside = false;
+            for c in p.chars() {
+                match c {
+                    '{' => {
+                        inside = true;
+                        out.push('{');
+                    }
+                    '}' => {
+                        inside = false;
+                        out.push('}');
+                    }
+                    _ if inside => {}
+                    _ => out.push(c),
+                }
+            }
+            out
+        };
+        let documented: Vec<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| shape(k))
+            .collect();
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("composes.rs"),
+            include_str!("graph.rs"),
+            include_str!("journal.rs"),
+        ];
+        let mut routes = 0;
+        for src in sources {
+            for line in src.lines() {
+                // Every `format!("{ROOT}...")` in these files is a route.
+                let Some(at) = line.find("&format!(\"{ROOT}") else {
+                    continue;
+                };
+                let rest = &line[at + "&format!(\"{ROOT}".len()..];
+                let path = format!("/api/almanac/v1{}", &rest[..rest.find('"').unwrap()])
+                    .replace("{{", "{")
+                    .replace("}}", "}");
+                routes += 1;
+                assert!(
+                    documented.contains(&shape(&path)),
+                    "{path} is not in openapi.json"
+                );
+            }
+        }
+        assert!(routes >= 18, "found {routes} routes");
+        assert_eq!(
+            routes,
+            documented.len(),
+            "and nothing documented that is not routed"
+        );
+    }
+}
