@@ -11,9 +11,11 @@ dead-letter queue back with pika.
     bus_messages.py bulk N PREFIX      N results messages, fast (built by
                                        fedora-messaging, sent with pika)
     bus_messages.py dead QUEUE         the dead-lettered messages as JSON lines
-    bus_messages.py collect PATTERN N  binds a queue of its own to PATTERN,
+    bus_messages.py collect PATTERN N [QUIET]
+                                       binds a queue of its own to PATTERN,
                                        prints "ready", then the first N
-                                       messages (60 s at most) as JSON lines
+                                       messages as JSON lines, stopping when
+                                       none came for QUIET seconds (60)
     bus_messages.py drop QUEUE...      deletes the queues
 
 The broker is ALMANAC_TEST_AMQP_URL (default: guest on 127.0.0.1).
@@ -122,14 +124,14 @@ def dead(queue):
     conn.close()
 
 
-def collect(pattern, count):
+def collect(pattern, count, quiet=60):
     conn = pika.BlockingConnection(pika.URLParameters(URL))
     ch = conn.channel()
     queue = ch.queue_declare("", exclusive=True).method.queue
     ch.queue_bind(queue, "amq.topic", pattern)
     print("ready", flush=True)
     got = 0
-    for method, props, body in ch.consume(queue, auto_ack=True, inactivity_timeout=60):
+    for method, props, body in ch.consume(queue, auto_ack=True, inactivity_timeout=quiet):
         if method is None:
             break
         print(json.dumps({"id": props.message_id, "topic": method.routing_key, "body": json.loads(body),
@@ -160,7 +162,7 @@ if __name__ == "__main__":
         elif sys.argv[1] == "dead":
             dead(sys.argv[2])
         elif sys.argv[1] == "collect":
-            collect(sys.argv[2], int(sys.argv[3]))
+            collect(sys.argv[2], int(sys.argv[3]), *(float(a) for a in sys.argv[4:5]))
         elif sys.argv[1] == "drop":
             drop(sys.argv[2:])
     finally:
