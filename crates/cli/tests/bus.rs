@@ -474,3 +474,46 @@ both_engines!(fn the_relay_survives_a_kill_and_publishes_every_event_at_least_on
     python(&["drop", &queue, &format!("{queue}.dead")]);
     let _ = std::fs::remove_file(&config);
 });
+
+both_engines!(fn pungi_status_changes_import_finished_composes(db) {
+    let python = venv_python();
+    let dir = std::env::temp_dir().join(format!("almanac-bus-composes-{}-{}", std::process::id(), db.url.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(&python)
+        .arg(repo_root().join("tests/python/make_composes.py"))
+        .arg(&dir)
+        .args(["--composes", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "make_composes.py: {}", String::from_utf8_lossy(&out.stderr));
+    let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    let id = expected["finished"][0].as_str().unwrap().to_string();
+    let topic = "org.fedoraproject.prod.pungi.compose.status.change";
+    let location = dir.join(&id).join("compose").to_string_lossy().into_owned();
+    let lines = [
+        json!({"msg_id": "c-1", "topic": topic, "msg": {"status": "STARTED", "compose_id": id, "location": location}}),
+        json!({"msg_id": "c-2", "topic": topic, "msg": {"status": "FINISHED", "compose_id": id, "location": location}}),
+        json!({"msg_id": "c-3", "topic": topic, "msg": {"status": "FINISHED", "compose_id": "Fedora-41-20991231.n.0"}}),
+        json!({"msg_id": "c-4", "topic": topic, "msg": {"status": "FINISHED", "compose_id": "x", "location": dir.join("nothing-here").to_string_lossy()}}),
+    ];
+    let file = dir.join("pungi.jsonl");
+    std::fs::write(&file, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let listen = || {
+        let out = almanac().args(["listen", "--from", file.to_str().unwrap(), "--database-url", &db.url]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(listen(), "1 applied, 0 duplicate, 1 ignored, 2 failed");
+    let store = db.store();
+    let composes: Vec<String> = store
+        .read_blocking(|c| Ok(c.query("SELECT compose_id FROM composes", &[])?.into_iter().map(|mut r| r.text(0).unwrap()).collect()))
+        .unwrap();
+    assert_eq!(composes, vec![id.clone()]);
+    let f = Filter { status: Some(Status::Failed), limit: 10, ..Default::default() };
+    let failed = store.read_blocking(move |c| journal::list(c, &f)).unwrap();
+    let reasons: Vec<String> = failed.iter().map(|e| e.reason.clone().unwrap_or_default()).collect();
+    assert!(reasons[0].starts_with("Missing field \"location\""), "{reasons:?}");
+    assert!(reasons[1].contains("nothing-here"), "{reasons:?}");
+    assert_eq!(listen(), "0 applied, 4 duplicate, 0 ignored, 0 failed", "again: nothing changes");
+    let _ = std::fs::remove_dir_all(&dir);
+});
