@@ -366,19 +366,42 @@ both_engines!(fn two_listeners_on_one_queue_apply_every_message_once(db) {
     let _ = std::fs::remove_file(&config);
 });
 
+/// A consumer of Almanac's events bound to `pattern` before anything happens
+/// (`bus_messages.py collect`): its process, and its lines after "ready".
+fn collector(
+    pattern: &str,
+    n: &str,
+    quiet: Option<&str>,
+) -> (Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bus_messages.py"))
+        .args(["collect", pattern, n])
+        .args(quiet)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    (child, lines)
+}
+
+/// The outbox id an event carries in its message id.
+fn event_id(e: &Value) -> i64 {
+    e["id"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("almanac-event-")
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 both_engines!(fn events_are_published_once_each_in_commit_order(db) {
     let queue = format!("almanac-events-{}-{}", std::process::id(), if db.url.starts_with("sqlite") { "sqlite" } else { "pg" });
     let config = bus_config(&queue);
     let store = db.store();
     // A consumer of Almanac's events, bound before anything happens.
-    let mut collector = Command::new(venv_python())
-        .arg(repo_root().join("tests/python/bus_messages.py"))
-        .args(["collect", &format!("{queue}.#"), "20"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(collector.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let (mut collector, lines) = collector(&format!("{queue}.#"), "20", None);
     let listener = Listener::start(&db, &config);
     python(&["publish", "20", &queue]);
     let events: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
@@ -386,7 +409,7 @@ both_engines!(fn events_are_published_once_each_in_commit_order(db) {
     assert_eq!(events.len(), 20, "one resultsdb.result.new a result");
     let ids: Vec<i64> = events
         .iter()
-        .map(|e| e["id"].as_str().unwrap().strip_prefix("almanac-event-").unwrap().parse().unwrap())
+        .map(event_id)
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in commit order, none twice: {ids:?}");
     assert!(events.iter().all(|e| e["topic"] == format!("{queue}.resultsdb.result.new")));
@@ -405,14 +428,7 @@ both_engines!(fn two_relays_publish_each_event_once_in_commit_order(db) {
     let config = bus_config(&queue);
     let store = db.store();
     // Every event that comes, until none has come for 5 s: extras would show.
-    let mut collector = Command::new(venv_python())
-        .arg(repo_root().join("tests/python/bus_messages.py"))
-        .args(["collect", &format!("{queue}.#"), "100000", "5"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(collector.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let (mut collector, lines) = collector(&format!("{queue}.#"), "100000", Some("5"));
     // Two processes, each with its relay, on one database.
     let (a, b) = (Listener::start(&db, &config), Listener::start(&db, &config));
     assert_eq!(python(&["bulk", "300", &queue]).trim(), "300");
@@ -420,7 +436,7 @@ both_engines!(fn two_relays_publish_each_event_once_in_commit_order(db) {
     assert!(collector.wait().unwrap().success());
     let ids: Vec<i64> = events
         .iter()
-        .map(|e| e["id"].as_str().unwrap().strip_prefix("almanac-event-").unwrap().parse().unwrap())
+        .map(event_id)
         .collect();
     assert_eq!(ids.len(), 300, "one event a result, none twice");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in commit order: {ids:?}");
@@ -435,14 +451,7 @@ both_engines!(fn the_relay_survives_a_kill_and_publishes_every_event_at_least_on
     let queue = format!("almanac-relaykill-{}-{}", std::process::id(), if db.url.starts_with("sqlite") { "sqlite" } else { "pg" });
     let config = bus_config(&queue);
     let store = db.store();
-    let mut collector = Command::new(venv_python())
-        .arg(repo_root().join("tests/python/bus_messages.py"))
-        .args(["collect", &format!("{queue}.#"), "100000", "8"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(collector.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let (mut collector, lines) = collector(&format!("{queue}.#"), "100000", Some("8"));
     let listener = Listener::start(&db, &config);
     let publisher = Command::new(venv_python())
         .arg(repo_root().join("tests/python/bus_messages.py"))
@@ -463,7 +472,7 @@ both_engines!(fn the_relay_survives_a_kill_and_publishes_every_event_at_least_on
     let mut first_seen: Vec<i64> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for e in &events {
-        let id: i64 = e["id"].as_str().unwrap().strip_prefix("almanac-event-").unwrap().parse().unwrap();
+        let id = event_id(e);
         if seen.insert(id) {
             first_seen.push(id);
         }

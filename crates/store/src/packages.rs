@@ -32,6 +32,16 @@ pub struct Rpm {
     pub srpm_commit_branch: Option<String>,
 }
 
+impl Rpm {
+    /// `name-epoch:version-release.arch`, the rpms' natural key.
+    pub fn nevra(&self) -> String {
+        format!(
+            "{}-{}:{}-{}.{}",
+            self.name, self.epoch, self.version, self.release, self.arch
+        )
+    }
+}
+
 /// The kinds of dependency PDC keeps per rpm.
 pub const DEPENDENCY_KINDS: [&str; 6] = [
     "provides",

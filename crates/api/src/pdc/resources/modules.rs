@@ -96,7 +96,7 @@ fn rpm_ids(
         Some(Value::Array(items)) => items,
         Some(_) => return Err(PdcError::field("rpms", "Expected a list of items.")),
     };
-    let mut ids = Vec::with_capacity(items.len());
+    let mut inputs = Vec::with_capacity(items.len());
     for (n, item) in items.iter().enumerate() {
         let Value::Object(o) = item else {
             return Err(PdcError::field(
@@ -105,15 +105,31 @@ fn rpm_ids(
             ));
         };
         // DRF's shape for a nested error: the item's errors in the list.
-        let input = rpm_input(o, None)
-            .map_err(|e| PdcError::new(e.status, serde_json::json!({ "rpms": [e.body] })))?;
-        let f = RpmFilter {
-            nevras: vec![input.nevra()],
-            ..Default::default()
-        };
-        let id = match packages::list_rpms(conn, &f, &[], None)?.1.pop() {
-            Some(r) => r.id,
-            None => packages::save_rpm(conn, None, &input, changes)?.id,
+        inputs.push(
+            rpm_input(o, None)
+                .map_err(|e| PdcError::new(e.status, serde_json::json!({ "rpms": [e.body] })))?,
+        );
+    }
+    // The known ones in one query; the others created.
+    let f = RpmFilter {
+        nevras: inputs.iter().map(|i| i.nevra()).collect(),
+        ..Default::default()
+    };
+    let mut known: std::collections::HashMap<String, i64> =
+        packages::list_rpms(conn, &f, &[], None)?
+            .1
+            .into_iter()
+            .map(|r| (r.nevra(), r.id))
+            .collect();
+    let mut ids = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let id = match known.get(&input.nevra()) {
+            Some(id) => *id,
+            None => {
+                let id = packages::save_rpm(conn, None, input, changes)?.id;
+                known.insert(input.nevra(), id);
+                id
+            }
         };
         ids.push(id);
     }
