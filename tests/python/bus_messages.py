@@ -17,6 +17,14 @@ dead-letter queue back with pika.
                                        messages as JSON lines, stopping when
                                        none came for QUIET seconds (60)
     bus_messages.py drop QUEUE...      deletes the queues
+    bus_messages.py sources PREFIX     the model's sources' messages on
+                                       org.fedoraproject.PREFIX.*: koji's
+                                       (koji-fedoramessaging-messages' TagV1
+                                       and BuildStateChangeV1), dist-git's
+                                       (pagure-messages), accounts' (noggin-
+                                       messages), each validated by its own
+                                       schema; pkgdb's in its historical shape
+                                       (pkgdb was retired: no schema package)
 
 The broker is ALMANAC_TEST_AMQP_URL (default: guest on 127.0.0.1).
 Prints one JSON object per published message: {"id", "topic", "poison"}.
@@ -142,6 +150,70 @@ def collect(pattern, count, quiet=60):
     conn.close()
 
 
+def sources(prefix):
+    from koji_fedoramessaging_messages.build import BuildStateChangeV1
+    from koji_fedoramessaging_messages.tag import TagV1
+    from noggin_messages import UserCreateV1
+    from pagure_messages.git_schema import GitBranchCreationV1
+    from pagure_messages.project_schema import ProjectNewV1
+
+    def topic(suffix):
+        return f"org.fedoraproject.{prefix}.{suffix}"
+
+    def tag(build_id, name, tag_name, instance="primary"):
+        return {"build_id": build_id, "name": name, "tag_id": 41, "instance": instance, "tag": tag_name,
+                "user": "bodhi", "version": "1", "owner": "packager", "release": "1.fc41"}
+
+    def state(build_id, name, new):
+        return {"name": name, "version": "1", "release": "1", "epoch": None, "attribute": "state",
+                "old": 0, "new": new, "build_id": build_id, "task_id": 9000 + build_id, "task": None,
+                "request": None, "owner": "packager", "instance": "primary",
+                "url": f"https://koji.example.org/koji/buildinfo?buildID={build_id}",
+                "creation_time": "2026-12-01T10:00:00+00:00", "completion_time": "2026-12-01T10:10:00+00:00"}
+
+    def project(name):
+        return {"id": 1, "name": name, "fullname": f"rpms/{name}", "url_path": f"rpms/{name}",
+                "full_url": f"https://src.example.org/rpms/{name}", "description": name, "namespace": "rpms",
+                "date_created": "1796119200", "date_modified": "1796119200",
+                "user": {"name": "packager", "fullname": "A Packager", "url_path": "user/packager"},
+                "tags": [], "close_status": [], "milestones": None}
+
+    def branch(name, branch_name):
+        return {"agent": "releng", "repo": project(name), "branch": branch_name, "rev": "abc123", "authors": []}
+
+    pkgdb = {"agent": "releng", "package_listing": {
+        "collection": {"branchname": "f41", "koji_name": "f41", "name": "Fedora", "version": "41"},
+        "package": {"name": "nano", "namespace": "rpms", "summary": "A small text editor"}}}
+    messages = [
+        ("tag-bash", TagV1, "buildsys.tag", tag(1, "bash", "f41-updates")),
+        ("tag-bash", TagV1, "buildsys.tag", tag(1, "bash", "f41-updates")),
+        ("tag-bash-again", TagV1, "buildsys.tag", tag(1, "bash", "f41-updates")),
+        ("tag-glibc", TagV1, "buildsys.tag", tag(2, "glibc", "f41-updates")),
+        ("tag-testing", TagV1, "buildsys.tag", tag(1, "bash", "f41-updates-testing")),
+        ("tag-secondary", TagV1, "buildsys.tag", tag(1, "bash", "f41-updates", "ppc")),
+        ("tag-no-build", TagV1, "buildsys.tag", tag(99, "ghost", "f41-updates")),
+        ("tag-no-release", TagV1, "buildsys.tag", tag(1, "bash", "f77-updates")),
+        ("build-base", BuildStateChangeV1, "buildsys.build.state.change", state(4, "fedora-container-base", 1)),
+        ("build-toolbox", BuildStateChangeV1, "buildsys.build.state.change", state(3, "fedora-toolbox", 1)),
+        ("build-cloud", BuildStateChangeV1, "buildsys.build.state.change", state(5, "Fedora-Cloud-Base", 1)),
+        ("build-failed", BuildStateChangeV1, "buildsys.build.state.change", state(3, "fedora-toolbox", 3)),
+        ("build-rpm", BuildStateChangeV1, "buildsys.build.state.change", state(1, "bash", 1)),
+        ("project-new", ProjectNewV1, "pagure.project.new", {"agent": "releng", "project": project("python-newpkg")}),
+        ("branch-new", GitBranchCreationV1, "pagure.git.branch.creation", branch("python-newpkg", "f41")),
+        ("branch-unknown", GitBranchCreationV1, "pagure.git.branch.creation", branch("python-newpkg", "f99")),
+        ("pkgdb-new", fm_message.Message, "pkgdb.package.new", pkgdb),
+        ("user-new", UserCreateV1, "fas.user.create", {"msg": {"agent": "admin", "user": "alice"}}),
+        ("user-again", UserCreateV1, "fas.user.create", {"msg": {"agent": "admin", "user": "alice"}}),
+        ("user-bad", UserCreateV1, "fas.user.create", {"msg": {"agent": "admin", "user": "not a name"}}),
+    ]
+    for key, cls, suffix, body in messages:
+        msg = cls(topic=topic(suffix), body=body)
+        msg.id = f"{prefix}-{key}"
+        msg.validate()
+        api.publish(msg)
+        print(json.dumps({"id": msg.id, "topic": msg.topic, "class": cls.__name__}), flush=True)
+
+
 def drop(queues):
     conn = pika.BlockingConnection(pika.URLParameters(URL))
     ch = conn.channel()
@@ -163,6 +235,8 @@ if __name__ == "__main__":
             dead(sys.argv[2])
         elif sys.argv[1] == "collect":
             collect(sys.argv[2], int(sys.argv[3]), *(float(a) for a in sys.argv[4:5]))
+        elif sys.argv[1] == "sources":
+            sources(sys.argv[2])
         elif sys.argv[1] == "drop":
             drop(sys.argv[2:])
     finally:

@@ -93,19 +93,32 @@ pub struct BusFile {
     pub prefetch: Option<u16>,
     pub publish: Option<bool>,
     pub publish_prefix: Option<String>,
+    /// The koji hub builds are asked of (`.../kojihub`).
+    pub koji_url: Option<String>,
+    /// The domain of the addresses of people the account system announces.
+    pub email_domain: Option<String>,
 }
 
 /// The broker on this machine, as fedora-messaging's default names it.
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2F";
 
 /// The topics `almanac listen` binds by default: CI results (Fedora's,
-/// CentOS's, the UMB ones, the legacy CI-metrics one) and pungi's composes.
+/// CentOS's, the UMB ones, the legacy CI-metrics one), pungi's composes,
+/// koji's tags and finished builds, new packages and branches (pkgdb,
+/// dist-git) and new accounts.
 pub const DEFAULT_TOPICS: &[&str] = &[
     "org.fedoraproject.prod.ci.#",
     "org.centos.prod.ci.#",
     "/topic/VirtualTopic.eng.ci.#",
     "/topic/VirtualTopic.eng.platformci.tier1.result",
     "org.fedoraproject.prod.pungi.compose.status.change",
+    "org.fedoraproject.prod.buildsys.tag",
+    "org.fedoraproject.prod.buildsys.build.state.change",
+    "org.fedoraproject.prod.pkgdb.package.new",
+    "org.fedoraproject.prod.pkgdb.package.branch.new",
+    "org.fedoraproject.prod.pagure.project.new",
+    "org.fedoraproject.prod.pagure.git.branch.creation",
+    "org.fedoraproject.prod.fas.user.create",
 ];
 
 /// `[graph]`: the artifact graph's extra edge kinds and limits.
@@ -200,6 +213,8 @@ pub struct Settings {
     pub bus_prefetch: Setting<u16>,
     pub bus_publish: Setting<bool>,
     pub bus_publish_prefix: Setting<String>,
+    pub koji_url: Setting<Option<String>>,
+    pub email_domain: Setting<String>,
 }
 
 /// Values given on the command line or in the environment (clap reads both
@@ -261,6 +276,10 @@ impl Settings {
             bus_prefetch: Setting::default(100),
             bus_publish: Setting::default(true),
             bus_publish_prefix: Setting::default(String::new()),
+            koji_url: Setting::default(None),
+            email_domain: Setting::default(
+                almanac_ingest::bus::people::DEFAULT_EMAIL_DOMAIN.to_string(),
+            ),
         };
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
@@ -301,6 +320,8 @@ impl Settings {
             s.bus_prefetch.set(f.bus.prefetch, o);
             s.bus_publish.set(f.bus.publish, o);
             s.bus_publish_prefix.set(f.bus.publish_prefix, o);
+            s.koji_url.set(f.bus.koji_url.map(Some), o);
+            s.email_domain.set(f.bus.email_domain, o);
             s.config_file = Some(path);
         }
         if let Some((v, o)) = overrides.bind {
@@ -324,6 +345,9 @@ impl Settings {
         if let Some((v, o)) = overrides.amqp_url {
             s.amqp_url.set(Some(v), o);
         }
+        if let Ok(url) = std::env::var("ALMANAC_KOJI_URL") {
+            s.koji_url.set(Some(Some(url)), Origin::Env);
+        }
         if let Ok(level) = std::env::var("ALMANAC_LOG") {
             s.log_level.set(Some(level), Origin::Env);
         }
@@ -345,6 +369,11 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("results.extra_outcomes: {e}"))?;
         if self.bus_prefetch.value == 0 {
             bail!("bus.prefetch must be at least 1");
+        }
+        if let Some(url) = &self.koji_url.value
+            && !url.starts_with("http://")
+        {
+            bail!("bus.koji_url: {url} is not an http:// URL (no TLS stack is built in yet)");
         }
         if self.bus_topics.value.is_empty() {
             bail!("bus.topics must name at least one topic");
@@ -526,6 +555,16 @@ impl Settings {
                 "bus.publish_prefix",
                 self.bus_publish_prefix.value.clone(),
                 self.bus_publish_prefix.origin,
+            ),
+            (
+                "bus.koji_url",
+                self.koji_url.value.clone().unwrap_or_default(),
+                self.koji_url.origin,
+            ),
+            (
+                "bus.email_domain",
+                self.email_domain.value.clone(),
+                self.email_domain.origin,
             ),
             (
                 "graph.edge_kinds",

@@ -37,6 +37,12 @@ fn context(settings: &Settings) -> anyhow::Result<Context> {
         outcomes: almanac_model::Outcomes::with_extra(&settings.extra_outcomes.value)
             .map_err(|e| anyhow::anyhow!("results.extra_outcomes: {e}"))?,
         replay: false,
+        koji: settings
+            .koji_url
+            .value
+            .as_deref()
+            .map(almanac_ingest::koji::Koji::new),
+        email_domain: Some(settings.email_domain.value.clone()),
     })
 }
 

@@ -29,7 +29,7 @@ fn ci_message(id: &str, n: u32, artifact_type: &str) -> Value {
     })
 }
 
-fn count(store: &Store, sql: &'static str) -> i64 {
+pub(crate) fn count(store: &Store, sql: &'static str) -> i64 {
     store
         .read_blocking(move |c| Ok(c.query_opt(sql, &[])?.unwrap().int(0)?))
         .unwrap()
@@ -46,7 +46,7 @@ both_engines!(fn a_file_of_messages_is_applied_once_and_its_failures_journalled(
         ci_message("m-bad", 3, "tarball"),
         json!({"msg_id": "m-rdb", "topic": "org.fedoraproject.prod.ci.resultsdb", "msg": {
             "testcase": {"name": "dist.rpmlint"}, "outcome": "PASSED", "ref_url": "https://ci/rdb", "data": {"item": "pkg9-1.0-1.fc41", "type": "koji_build"}}}),
-        json!({"msg_id": "m-other", "topic": "org.fedoraproject.prod.buildsys.tag", "msg": {"tag": "f41"}}),
+        json!({"msg_id": "m-other", "topic": "org.fedoraproject.prod.bodhi.update.comment", "msg": {"comment": {"text": "works"}}}),
     ];
     let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     text.push_str("this line is not a message\n\n");
@@ -92,7 +92,7 @@ both_engines!(fn a_file_of_messages_is_applied_once_and_its_failures_journalled(
 });
 
 /// `almanac listen` on a queue of its own, stopped (SIGTERM) when dropped.
-struct Listener {
+pub(crate) struct Listener {
     child: Option<Child>,
     /// Its log lines so far.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -110,7 +110,7 @@ fn bus_config(queue: &str) -> std::path::PathBuf {
 }
 
 impl Listener {
-    fn start(db: &TestDb, config: &std::path::Path) -> Listener {
+    pub(crate) fn start(db: &TestDb, config: &std::path::Path) -> Listener {
         let mut child = almanac()
             .args([
                 "listen",
@@ -151,7 +151,7 @@ impl Listener {
     }
 
     /// SIGTERM: finishes the message in hand and exits 0, printing its tally.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let c = self.child.take().unwrap();
         Command::new("kill")
             .args(["-TERM", &c.id().to_string()])
@@ -176,7 +176,7 @@ impl Drop for Listener {
     }
 }
 
-fn python(args: &[&str]) -> String {
+pub(crate) fn python(args: &[&str]) -> String {
     let out = Command::new(venv_python())
         .arg(repo_root().join("tests/python/bus_messages.py"))
         .args(args)
@@ -190,7 +190,7 @@ fn python(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if done() {
@@ -201,7 +201,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     panic!("{what}: not within {limit:?}");
 }
 
-fn journalled(store: &Store) -> i64 {
+pub(crate) fn journalled(store: &Store) -> i64 {
     count(store, "SELECT count(*) FROM bus_journal")
 }
 

@@ -6,4 +6,5 @@ mod clients;
 mod commands;
 mod composes;
 mod graph;
+mod sources;
 mod support;

@@ -8,3 +8,5 @@ pub mod bus;
 pub mod compose_source;
 pub mod composes;
 pub mod http;
+pub mod koji;
+pub mod xmlrpc;

@@ -208,6 +208,15 @@ pub fn get_rpm(conn: &mut dyn Conn, id: i64) -> StoreResult<Option<Rpm>> {
     Ok(list_rpms(conn, &f, &[], None)?.1.pop())
 }
 
+/// The rpm of that NEVRA (`name-epoch:version-release.arch`), if any.
+pub fn rpm_by_nevra(conn: &mut dyn Conn, nevra: &str) -> StoreResult<Option<Rpm>> {
+    let f = RpmFilter {
+        nevras: vec![nevra.to_string()],
+        ..Default::default()
+    };
+    Ok(list_rpms(conn, &f, &[], None)?.1.pop())
+}
+
 /// An rpm's writable fields, as PDC's `POST rpms/` takes them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RpmInput {

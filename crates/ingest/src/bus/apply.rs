@@ -3,11 +3,13 @@
 //! and then journalled (a compose, whose import is idempotent). A message
 //! id already in the journal changes nothing.
 
-use super::ci;
+use super::handler::handle;
 use super::message::Message;
 use super::route::{Route, route};
+use super::{builds, ci, packages, people};
 use crate::compose_source::SourceError;
 use crate::composes::{FINISHED, ImportError, ImportOptions, import_compose_from};
+use crate::koji::Koji;
 use almanac_model::Outcomes;
 use almanac_model::results::{GroupQuery, NewResult, PageLimits};
 use almanac_store::journal::{self, Outcome, Seen, Status};
@@ -42,6 +44,10 @@ pub struct Context {
     pub outcomes: Outcomes,
     /// Re-apply a message the journal holds as failed (`almanac replay`).
     pub replay: bool,
+    /// The koji hub builds are asked of (none: koji messages fail, saying so).
+    pub koji: Option<Koji>,
+    /// The domain of new people's addresses (default: Fedora's).
+    pub email_domain: Option<String>,
 }
 
 fn seen(m: &Message) -> Seen<'_> {
@@ -77,7 +83,7 @@ fn seen_before(
     }
 }
 
-fn record(
+pub(super) fn record(
     conn: &mut dyn Conn,
     m: &Message,
     status: Status,
@@ -117,11 +123,11 @@ pub fn apply_batch(
     let mut run: Vec<(Message, Route)> = Vec::new();
     for m in batch {
         let r = route(&m.topic, &m.body);
-        if r == Route::ComposeStatus {
+        if of_a_source(&r) {
             if !run.is_empty() {
                 out.extend(in_one_transaction(store, std::mem::take(&mut run), ctx)?);
             }
-            out.push(compose(store, m, ctx)?);
+            out.push(from_a_source(store, m, &r, ctx)?);
         } else {
             run.push((m.clone(), r));
         }
@@ -130,6 +136,50 @@ pub fn apply_batch(
         out.extend(in_one_transaction(store, run, ctx)?);
     }
     Ok(out)
+}
+
+/// Whether a message is about the model's sources (applied on its own,
+/// after asking the source), not a result.
+fn of_a_source(r: &Route) -> bool {
+    matches!(
+        r,
+        Route::ComposeStatus | Route::KojiTag | Route::KojiBuild | Route::Package | Route::Account
+    )
+}
+
+/// The journal's word on a message seen before, read on the writer.
+fn before(store: &Store, m: &Message, replay: bool) -> Result<Option<Applied>, Unavailable> {
+    let msg = m.clone();
+    store
+        .write_blocking(move |c| seen_before(c, &msg, replay))
+        .or_else(|e| unavailable(e).map(|_| None))
+}
+
+fn from_a_source(
+    store: &Store,
+    m: &Message,
+    r: &Route,
+    ctx: &Context,
+) -> Result<Applied, Unavailable> {
+    if *r == Route::ComposeStatus {
+        return compose(store, m, ctx);
+    }
+    if let Some(seen) = before(store, m, ctx.replay)? {
+        return Ok(seen);
+    }
+    let handler = r.handler().unwrap_or("sources");
+    let koji = ctx.koji.as_ref();
+    handle(store, m, handler, || match r {
+        Route::KojiTag => builds::tagged(&m.body, koji),
+        Route::KojiBuild => builds::finished(&m.body, koji),
+        Route::Package => packages::new_package(&m.topic, &m.body),
+        _ => people::new_user(
+            &m.body,
+            ctx.email_domain
+                .as_deref()
+                .unwrap_or(people::DEFAULT_EMAIL_DOMAIN),
+        ),
+    })
 }
 
 /// Messages that make results or are ignored, in one transaction: each
@@ -264,12 +314,8 @@ fn compose(store: &Store, m: &Message, ctx: &Context) -> Result<Applied, Unavail
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_string();
-    let (msg, replay) = (m.clone(), ctx.replay);
-    let before = store
-        .write_blocking(move |c| seen_before(c, &msg, replay))
-        .or_else(|e| unavailable(e).map(|_| None))?;
-    if let Some(before) = before {
-        return Ok(before);
+    if let Some(seen) = before(store, m, ctx.replay)? {
+        return Ok(seen);
     }
     let finish = |status: Status, reason: String, out: Applied| -> Result<Applied, Unavailable> {
         let msg = m.clone();

@@ -7,8 +7,12 @@
 
 pub mod amqp;
 pub mod apply;
+pub mod builds;
 pub mod ci;
+pub mod handler;
 pub mod message;
+pub mod packages;
+pub mod people;
 pub mod relay;
 pub mod route;
 

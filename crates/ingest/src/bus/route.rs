@@ -1,5 +1,6 @@
 //! Which handler a message goes to: by its topic first, then by the shape
-//! of its body, as resultsdb-updater chose, and pungi's compose status.
+//! of its body, as resultsdb-updater chose; the model's sources (pungi,
+//! koji, the package database and dist-git, accounts) by topic.
 
 use serde_json::Value;
 
@@ -13,6 +14,14 @@ pub enum Route {
     ResultsdbFormat,
     /// pungi's `compose.status.change`.
     ComposeStatus,
+    /// koji's `buildsys.tag`: a build tagged.
+    KojiTag,
+    /// koji's `buildsys.build.state.change`: a build finished (or not).
+    KojiBuild,
+    /// A new package or branch in the package database or dist-git.
+    Package,
+    /// A new user in the account system.
+    Account,
     /// Nothing to do, and why.
     Ignored(String),
 }
@@ -25,14 +34,37 @@ impl Route {
             Route::CiUmb => Some("ci-messages"),
             Route::ResultsdbFormat => Some("resultsdb-format"),
             Route::ComposeStatus => Some("compose"),
+            Route::KojiTag => Some("koji-tag"),
+            Route::KojiBuild => Some("koji-build"),
+            Route::Package => Some("packages"),
+            Route::Account => Some("accounts"),
             Route::Ignored(_) => None,
         }
     }
 }
 
+/// Whether `topic` is `suffix` under some prefix (`org.fedoraproject.prod.`).
+fn is(topic: &str, suffix: &str) -> bool {
+    topic
+        .strip_suffix(suffix)
+        .is_some_and(|prefix| prefix.is_empty() || prefix.ends_with('.'))
+}
+
+/// The topics of the model's sources, and their handlers.
+const SOURCES: &[(&str, Route)] = &[
+    ("pungi.compose.status.change", Route::ComposeStatus),
+    ("buildsys.tag", Route::KojiTag),
+    ("buildsys.build.state.change", Route::KojiBuild),
+    ("pkgdb.package.new", Route::Package),
+    ("pkgdb.package.branch.new", Route::Package),
+    ("pagure.project.new", Route::Package),
+    ("pagure.git.branch.creation", Route::Package),
+    ("fas.user.create", Route::Account),
+];
+
 pub fn route(topic: &str, body: &Value) -> Route {
-    if topic.ends_with(".pungi.compose.status.change") || topic == "pungi.compose.status.change" {
-        return Route::ComposeStatus;
+    if let Some((_, r)) = SOURCES.iter().find(|(suffix, _)| is(topic, suffix)) {
+        return r.clone();
     }
     let Some(keys) = body.as_object() else {
         return Route::Ignored("the body is not an object".into());
@@ -50,4 +82,43 @@ pub fn route(topic: &str, body: &Value) -> Route {
         return Route::ResultsdbFormat;
     }
     Route::Ignored(format!("no handler for a message like this on {topic}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sources_go_by_topic_under_any_prefix() {
+        let b = json!({});
+        assert_eq!(
+            route("org.fedoraproject.prod.buildsys.tag", &b),
+            Route::KojiTag
+        );
+        assert_eq!(route("buildsys.tag", &b), Route::KojiTag);
+        assert_eq!(
+            route("org.fedoraproject.prod.buildsys.build.state.change", &b),
+            Route::KojiBuild
+        );
+        assert_eq!(
+            route("org.fedoraproject.stg.fas.user.create", &b),
+            Route::Account
+        );
+        assert_eq!(
+            route("org.fedoraproject.prod.pkgdb.package.branch.new", &b),
+            Route::Package
+        );
+        // Not a suffix at a dot.
+        assert!(matches!(
+            route("org.fedoraproject.prod.xbuildsys.tag", &b),
+            Route::Ignored(_)
+        ));
+        // CI messages about koji builds are CI's.
+        let ci = json!({"run": {}, "artifact": {}, "ci": {}});
+        assert_eq!(
+            route("org.centos.prod.ci.koji-build.test.complete", &ci),
+            Route::CiUmb
+        );
+    }
 }
