@@ -200,6 +200,16 @@ both_engines!(fn koji_dist_git_pkgdb_and_account_messages_fill_the_model(db) {
     let comments = text(&store, "SELECT DISTINCT comment FROM changesets WHERE author = 'bus' ORDER BY 1");
     assert!(comments.contains(&format!("bus message {}", id("branch-new"))), "{comments:?}");
     assert_eq!(count(&store, "SELECT count(*) FROM changesets WHERE comment LIKE '%-again'"), 0, "a repeat writes no changeset");
+    // ... and is announced (almanac.change), with references to what it touched.
+    let events: Vec<Value> = text(&store, "SELECT payload FROM outbox WHERE topic = 'almanac.change' ORDER BY id")
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .filter(|e: &Value| e["comment"] == format!("bus message {}", id("branch-new")))
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let classes: Vec<&str> = events[0]["changes"].as_array().unwrap().iter().map(|c| c["class"].as_str().unwrap()).collect();
+    assert_eq!(classes, ["bugzillacomponent", "releasecomponent"], "{events:?}");
+    assert_eq!(events[0]["changes"][1]["action"], "created");
 
     // The release that was missing is made; the failed message is replayed.
     add_release(&store, release("fedora-77-updates", "77", "updates", None));

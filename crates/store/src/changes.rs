@@ -41,11 +41,51 @@ pub struct Change {
     pub new: Option<Json>,
 }
 
-/// Records one changeset with its changes; does nothing when there are none.
+/// The topic of the event a changeset of the model announces.
+pub const CHANGE_TOPIC: &str = "almanac.change";
+
+/// Classes whose writes publish events of their own in the same
+/// transaction (results' testcases and groups, waivers, graph edges), or
+/// none at all (tokens' users and groups): not announced again.
+const ANNOUNCED_ELSEWHERE: &[&str] = &[
+    "testcase",
+    "group",
+    "waiver",
+    "artifactinputs",
+    "user",
+    "user_group",
+];
+
+/// Most changes an event lists (it says how many there were in all).
+const EVENT_CHANGES: usize = 100;
+
+/// Records one changeset with its changes, and the `almanac.change` event
+/// announcing what of the model it touched (references: class, id and
+/// what happened, not the values, which the changeset holds); does nothing
+/// when there are none.
 pub fn record(conn: &mut dyn Conn, actor: &Actor, changes: Vec<Change>) -> StoreResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
+    let announced: Vec<&Change> = changes
+        .iter()
+        .filter(|c| !ANNOUNCED_ELSEWHERE.contains(&c.target_class))
+        .collect();
+    let event = (!announced.is_empty()).then(|| {
+        let listed: Vec<Json> = announced
+            .iter()
+            .take(EVENT_CHANGES)
+            .map(|c| {
+                let action = match (&c.old, &c.new) {
+                    (None, _) => "created",
+                    (_, None) => "deleted",
+                    _ => "updated",
+                };
+                serde_json::json!({"class": c.target_class, "id": c.target_id, "action": action})
+            })
+            .collect();
+        (listed, announced.len())
+    });
     let row = conn
         .query_opt(
             "INSERT INTO changesets (author, comment, source, committed_on) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -82,6 +122,23 @@ pub fn record(conn: &mut dyn Conn, actor: &Actor, changes: Vec<Change>) -> Store
         rows,
         skip_conflicts: false,
     })?;
+    if let Some((listed, total)) = event {
+        let payload = serde_json::json!({
+            "changeset": changeset_id,
+            "author": actor.user,
+            "comment": actor.comment,
+            "source": actor.source,
+            "changes": listed,
+            "total_changes": total,
+        });
+        crate::outbox::enqueue(
+            conn,
+            vec![crate::outbox::Event {
+                topic: CHANGE_TOPIC.into(),
+                payload: payload.to_string(),
+            }],
+        )?;
+    }
     Ok(())
 }
 
