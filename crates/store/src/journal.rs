@@ -4,10 +4,11 @@
 //! applied once however often it is delivered; a failed one keeps its body
 //! for `almanac replay`.
 
-use crate::db::{Conn, Value};
+use crate::db::{BulkInsert, ColType, Conn, Value};
 use crate::error::{StoreError, StoreResult};
 use almanac_model::Timestamp;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// What became of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +91,78 @@ pub fn redelivered(conn: &mut dyn Conn, message_id: &str) -> StoreResult<Option<
     Status::parse(&status)
         .map(Some)
         .ok_or_else(|| StoreError::Internal(format!("journal status '{status}'")))
+}
+
+/// [`redelivered`] for a batch: the journal's status of each id it holds
+/// (each counted as delivered once more), in two statements.
+pub fn redelivered_many(
+    conn: &mut dyn Conn,
+    message_ids: &[String],
+) -> StoreResult<HashMap<String, Status>> {
+    if message_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = conn.query(
+        "SELECT message_id, status FROM bus_journal WHERE message_id = ANY($1)",
+        &[Value::TextList(message_ids.to_vec())],
+    )?;
+    let mut known = HashMap::with_capacity(rows.len());
+    for mut r in rows {
+        let status = r.text(1)?;
+        let status = Status::parse(&status)
+            .ok_or_else(|| StoreError::Internal(format!("journal status '{status}'")))?;
+        known.insert(r.text(0)?, status);
+    }
+    if !known.is_empty() {
+        conn.execute(
+            "UPDATE bus_journal SET deliveries = deliveries + 1 WHERE message_id = ANY($1)",
+            &[Value::TextList(known.keys().cloned().collect())],
+        )?;
+    }
+    Ok(known)
+}
+
+/// Journals messages not seen before, in one statement.
+pub fn record_new(conn: &mut dyn Conn, entries: &[(Seen, Outcome)]) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let now = Timestamp::now().micros();
+    let rows = entries
+        .iter()
+        .map(|(seen, outcome)| {
+            vec![
+                seen.message_id.into(),
+                seen.topic.into(),
+                now.into(),
+                seen.sent_at.map(|t| t.micros()).into(),
+                seen.headers.to_string().into(),
+                seen.body.to_string().into(),
+                outcome.status.as_str().into(),
+                outcome.handler.clone().into(),
+                outcome.reason.clone().into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    conn.insert_rows(BulkInsert {
+        table: "bus_journal",
+        columns: &[
+            ("message_id", ColType::Text),
+            ("topic", ColType::Text),
+            ("received_at", ColType::Int),
+            ("sent_at", ColType::Int),
+            ("headers", ColType::Text),
+            ("body", ColType::Text),
+            ("status", ColType::Text),
+            ("handler", ColType::Text),
+            ("reason", ColType::Text),
+            ("updated_at", ColType::Int),
+        ],
+        rows,
+        skip_conflicts: false,
+    })?;
+    Ok(())
 }
 
 /// Records a message's outcome: a new row, or (a replay) the row updated.

@@ -83,6 +83,14 @@ fn seen_before(
     }
 }
 
+fn outcome(status: Status, handler: Option<&str>, reason: String) -> Outcome {
+    Outcome {
+        status,
+        handler: handler.map(str::to_string),
+        reason: Some(reason),
+    }
+}
+
 pub(super) fn record(
     conn: &mut dyn Conn,
     m: &Message,
@@ -198,38 +206,69 @@ fn in_one_transaction(
         let mut here = std::collections::HashSet::new();
         // Groups made earlier in this batch, by description (not yet in the store).
         let mut described = std::collections::HashMap::new();
+        // The journal in a few statements for the lot: what it holds of the
+        // batch, read at once; the new rows written at once after.
+        let ids: Vec<String> = run.iter().map(|(m, _)| m.id.clone()).collect();
+        let known = journal::redelivered_many(c, &ids)?;
+        let mut fresh: Vec<(&Message, Outcome)> = Vec::with_capacity(run.len());
+        let mut replayed: Vec<(&Message, Outcome)> = Vec::new();
+        let mut again: Vec<&str> = Vec::new();
         for (msg, r) in &run {
-            if !here.insert(msg.id.clone()) {
-                journal::redelivered(c, &msg.id)?;
+            if !here.insert(msg.id.as_str()) {
+                again.push(&msg.id);
                 out.push(Applied::Duplicate(Status::Applied));
                 continue;
             }
-            if let Some(before) = seen_before(c, msg, replay)? {
-                out.push(before);
-                continue;
-            }
-            if let Route::Ignored(why) = r {
-                record(c, msg, Status::Ignored, None, Some(why.clone()))?;
-                out.push(Applied::Ignored(why.clone()));
-                continue;
-            }
-            let handler = r.handler().unwrap_or("results");
-            match results_of(c, msg, r, &outcomes, &mut described)? {
-                Ok(mut made) => {
-                    let detail = format!("{} results", made.len());
-                    record(c, msg, Status::Applied, Some(handler), Some(detail.clone()))?;
-                    items.append(&mut made);
-                    out.push(Applied::Applied { handler, detail });
+            let rerun = match known.get(&msg.id) {
+                None => false,
+                Some(Status::Failed) if replay => true,
+                Some(status) => {
+                    out.push(Applied::Duplicate(*status));
+                    continue;
                 }
-                Err(reason) => {
-                    record(c, msg, Status::Failed, Some(handler), Some(reason.clone()))?;
-                    out.push(Applied::Failed(reason));
+            };
+            let (outcome, applied) = match r {
+                Route::Ignored(why) => (
+                    outcome(Status::Ignored, None, why.clone()),
+                    Applied::Ignored(why.clone()),
+                ),
+                _ => {
+                    let handler = r.handler().unwrap_or("results");
+                    match results_of(c, msg, r, &outcomes, &mut described)? {
+                        Ok(mut made) => {
+                            let detail = format!("{} results", made.len());
+                            items.append(&mut made);
+                            (
+                                outcome(Status::Applied, Some(handler), detail.clone()),
+                                Applied::Applied { handler, detail },
+                            )
+                        }
+                        Err(reason) => (
+                            outcome(Status::Failed, Some(handler), reason.clone()),
+                            Applied::Failed(reason),
+                        ),
+                    }
                 }
+            };
+            if rerun {
+                replayed.push((msg, outcome));
+            } else {
+                fresh.push((msg, outcome));
             }
+            out.push(applied);
         }
         // One actor for the lot: the changesets say the bus made them.
         let actor = Actor::user("bus", &format!("bus messages on {}", run[0].0.topic));
         results::insert_batch(c, items, &actor, &api_url)?;
+        let rows: Vec<(Seen, Outcome)> = fresh.into_iter().map(|(m, o)| (seen(m), o)).collect();
+        journal::record_new(c, &rows)?;
+        for (m, o) in replayed {
+            journal::record(c, &seen(m), &o)?;
+        }
+        // A message twice in one batch: its second delivery counted.
+        for id in again {
+            journal::redelivered(c, id)?;
+        }
         Ok::<_, StoreError>(out)
     });
     written.or_else(|e| unavailable(e).map(|_| Vec::new()))
