@@ -102,7 +102,9 @@ pub fn redelivered_many(
     if message_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = conn.query(
+    // Planned with the ids each time: a cached generic plan, made while
+    // the journal was small, would scan it whole once it is not.
+    let rows = conn.query_uncached(
         "SELECT message_id, status FROM bus_journal WHERE message_id = ANY($1)",
         &[Value::TextList(message_ids.to_vec())],
     )?;

@@ -79,6 +79,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_bus_journal.sql"),
         postgres: include_str!("../migrations/postgres/0011_bus_journal.sql"),
     },
+    Migration {
+        version: 12,
+        name: "groups by description",
+        sqlite: include_str!("../migrations/sqlite/0012_groups_by_description.sql"),
+        postgres: include_str!("../migrations/postgres/0012_groups_by_description.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

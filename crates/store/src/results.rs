@@ -620,6 +620,20 @@ pub fn get_group(conn: &mut dyn Conn, uuid: &str) -> StoreResult<Option<Group>> 
 
 /// One page of groups, newest first (`limit + 1` rows, as [`list`]); each
 /// with its result count from the index, not by loading its results.
+/// The uuid of the newest group `description` describes, if any.
+pub fn newest_group_described(
+    conn: &mut dyn Conn,
+    description: &str,
+) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_opt(
+            "SELECT uuid FROM result_groups WHERE description = $1 ORDER BY id DESC LIMIT 1",
+            &[description.into()],
+        )?
+        .map(|mut r| r.text(0))
+        .transpose()?)
+}
+
 pub fn list_groups(conn: &mut dyn Conn, q: &GroupQuery) -> StoreResult<Vec<Group>> {
     let mut sql = Sql::default();
     let mut conds = Vec::new();

@@ -11,7 +11,7 @@ use crate::compose_source::SourceError;
 use crate::composes::{FINISHED, ImportError, ImportOptions, import_compose_from};
 use crate::koji::Koji;
 use almanac_model::Outcomes;
-use almanac_model::results::{GroupQuery, NewResult, PageLimits};
+use almanac_model::results::NewResult;
 use almanac_store::journal::{self, Outcome, Seen, Status};
 use almanac_store::{Actor, Conn, Store, StoreError, results};
 use serde_json::Value;
@@ -297,7 +297,7 @@ fn results_of(
     {
         let known = match described.get(description) {
             Some(u) => Some(u.clone()),
-            None => group_described(c, description)?,
+            None => results::newest_group_described(c, description)?,
         };
         if let Some(uuid) = known {
             *g = Value::String(uuid);
@@ -320,22 +320,6 @@ fn results_of(
         }
     }
     Ok(Ok(items))
-}
-
-/// The newest group described by `description`, as ResultsDB's
-/// `GET /groups?description=` answers first.
-fn group_described(conn: &mut dyn Conn, description: &str) -> Result<Option<String>, StoreError> {
-    let pairs = vec![
-        ("description".to_string(), description.to_string()),
-        ("limit".to_string(), "1".to_string()),
-    ];
-    let Ok(q) = GroupQuery::from_pairs(&pairs, PageLimits::default()) else {
-        return Ok(None);
-    };
-    Ok(results::list_groups(conn, &q)?
-        .into_iter()
-        .next()
-        .map(|g| g.uuid))
 }
 
 /// pungi's `compose.status.change`: a finished compose is imported from
