@@ -80,6 +80,45 @@ pub struct FileConfig {
     pub graph: GraphFile,
     #[serde(default)]
     pub bus: BusFile,
+    #[serde(default)]
+    pub sources: SourcesFile,
+    #[serde(default)]
+    pub audit: AuditFile,
+}
+
+/// `[sources]`: where `almanac import` and `almanac audit` read the sources
+/// (koji is `[bus] koji_url`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesFile {
+    /// A directory or http:// URL with one directory per compose.
+    pub compose_tree: Option<String>,
+    /// dist-git's pagure (its API under /api/0/).
+    pub dist_git_url: Option<String>,
+    pub dist_git_namespaces: Option<Vec<String>>,
+    /// FASJSON (users under /v1/users/).
+    pub accounts_url: Option<String>,
+}
+
+/// `[audit]`: the numbers of differences from which a source is WARNING
+/// and CRITICAL, and per source (`[audit.koji]`...).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    pub warning: Option<usize>,
+    pub critical: Option<usize>,
+    pub composes: Option<ThresholdsFile>,
+    pub koji: Option<ThresholdsFile>,
+    #[serde(rename = "dist-git")]
+    pub dist_git: Option<ThresholdsFile>,
+    pub accounts: Option<ThresholdsFile>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsFile {
+    pub warning: Option<usize>,
+    pub critical: Option<usize>,
 }
 
 /// `[bus]`: where `almanac listen` reads messages.
@@ -215,6 +254,13 @@ pub struct Settings {
     pub bus_publish_prefix: Setting<String>,
     pub koji_url: Setting<Option<String>>,
     pub email_domain: Setting<String>,
+    pub compose_tree: Setting<Option<String>>,
+    pub dist_git_url: Setting<Option<String>>,
+    pub dist_git_namespaces: Setting<Vec<String>>,
+    pub accounts_url: Setting<Option<String>>,
+    /// The default thresholds, then each source's (`composes`, `koji`...).
+    pub audit_thresholds: Setting<almanac_model::audit::Thresholds>,
+    pub audit_per_source: Vec<(String, ThresholdsFile)>,
 }
 
 /// Values given on the command line or in the environment (clap reads both
@@ -280,6 +326,12 @@ impl Settings {
             email_domain: Setting::default(
                 almanac_ingest::bus::people::DEFAULT_EMAIL_DOMAIN.to_string(),
             ),
+            compose_tree: Setting::default(None),
+            dist_git_url: Setting::default(None),
+            dist_git_namespaces: Setting::default(vec!["rpms".into(), "container".into()]),
+            accounts_url: Setting::default(None),
+            audit_thresholds: Setting::default(almanac_model::audit::Thresholds::default()),
+            audit_per_source: Vec::new(),
         };
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
@@ -322,6 +374,30 @@ impl Settings {
             s.bus_publish_prefix.set(f.bus.publish_prefix, o);
             s.koji_url.set(f.bus.koji_url.map(Some), o);
             s.email_domain.set(f.bus.email_domain, o);
+            s.compose_tree.set(f.sources.compose_tree.map(Some), o);
+            s.dist_git_url.set(f.sources.dist_git_url.map(Some), o);
+            s.dist_git_namespaces.set(f.sources.dist_git_namespaces, o);
+            s.accounts_url.set(f.sources.accounts_url.map(Some), o);
+            if f.audit.warning.is_some() || f.audit.critical.is_some() {
+                let d = almanac_model::audit::Thresholds::default();
+                s.audit_thresholds.set(
+                    Some(almanac_model::audit::Thresholds {
+                        warning: f.audit.warning.unwrap_or(d.warning),
+                        critical: f.audit.critical.unwrap_or(d.critical),
+                    }),
+                    o,
+                );
+            }
+            for (name, t) in [
+                ("composes", f.audit.composes),
+                ("koji", f.audit.koji),
+                ("dist-git", f.audit.dist_git),
+                ("accounts", f.audit.accounts),
+            ] {
+                if let Some(t) = t {
+                    s.audit_per_source.push((name.to_string(), t));
+                }
+            }
             s.config_file = Some(path);
         }
         if let Some((v, o)) = overrides.bind {
@@ -374,6 +450,16 @@ impl Settings {
             && !url.starts_with("http://")
         {
             bail!("bus.koji_url: {url} is not an http:// URL (no TLS stack is built in yet)");
+        }
+        for (key, url) in [
+            ("sources.dist_git_url", &self.dist_git_url.value),
+            ("sources.accounts_url", &self.accounts_url.value),
+        ] {
+            if let Some(u) = url
+                && !u.starts_with("http://")
+            {
+                bail!("{key}: {u} is not an http:// URL (no TLS stack is built in yet)");
+            }
         }
         if self.bus_topics.value.is_empty() {
             bail!("bus.topics must name at least one topic");
@@ -567,6 +653,36 @@ impl Settings {
                 self.email_domain.origin,
             ),
             (
+                "sources.compose_tree",
+                self.compose_tree.value.clone().unwrap_or_default(),
+                self.compose_tree.origin,
+            ),
+            (
+                "sources.dist_git_url",
+                self.dist_git_url.value.clone().unwrap_or_default(),
+                self.dist_git_url.origin,
+            ),
+            (
+                "sources.dist_git_namespaces",
+                self.dist_git_namespaces.value.join(", "),
+                self.dist_git_namespaces.origin,
+            ),
+            (
+                "sources.accounts_url",
+                self.accounts_url.value.clone().unwrap_or_default(),
+                self.accounts_url.origin,
+            ),
+            (
+                "audit.warning",
+                self.audit_thresholds.value.warning.to_string(),
+                self.audit_thresholds.origin,
+            ),
+            (
+                "audit.critical",
+                self.audit_thresholds.value.critical.to_string(),
+                self.audit_thresholds.origin,
+            ),
+            (
                 "graph.edge_kinds",
                 almanac_model::artifacts::EdgeKinds::with(&self.graph_edge_kinds.value)
                     .names()
@@ -643,4 +759,34 @@ pub fn load_policies(dir: &Path) -> anyhow::Result<Vec<almanac_model::policies::
         }
     }
     Ok(out)
+}
+
+impl Settings {
+    /// Where the sources are, from `[sources]` and `[bus] koji_url`.
+    pub fn locations(&self) -> almanac_ingest::reconcile::Locations {
+        almanac_ingest::reconcile::Locations {
+            compose_tree: self.compose_tree.value.clone(),
+            koji: self
+                .koji_url
+                .value
+                .as_deref()
+                .map(almanac_ingest::koji::Koji::new),
+            dist_git: self.dist_git_url.value.clone(),
+            dist_git_namespaces: self.dist_git_namespaces.value.clone(),
+            accounts: self.accounts_url.value.clone(),
+            email_domain: self.email_domain.value.clone(),
+        }
+    }
+
+    /// A source's thresholds: its own, over the defaults.
+    pub fn thresholds(&self, source: &str) -> almanac_model::audit::Thresholds {
+        let d = self.audit_thresholds.value;
+        match self.audit_per_source.iter().find(|(n, _)| n == source) {
+            Some((_, t)) => almanac_model::audit::Thresholds {
+                warning: t.warning.unwrap_or(d.warning),
+                critical: t.critical.unwrap_or(d.critical),
+            },
+            None => d,
+        }
+    }
 }

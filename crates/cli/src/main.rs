@@ -2,6 +2,7 @@
 //! settings, opens the store, and runs one command: `serve`, `migrate`,
 //! `demo`, `import`, `compose`, `token create`, `config show` or `bench`.
 
+mod audit;
 mod bench;
 mod composes;
 mod config;
@@ -78,9 +79,13 @@ enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Fills Almanac from the sources themselves.
-    #[command(subcommand)]
-    Import(composes::ImportCommand),
+    /// Fills Almanac from the sources themselves: every configured source
+    /// (or those named: composes, koji, dist-git, accounts), or one compose
+    /// (`import compose LOCATION`).
+    Import(ImportArgs),
+    /// Compares Almanac with the sources; nagios' exit codes (0 OK, 1
+    /// WARNING, 2 CRITICAL, 3 UNKNOWN); --repair writes what is missing.
+    Audit(audit::AuditArgs),
     /// Questions about composes.
     #[command(subcommand)]
     Compose(composes::ComposeCommand),
@@ -91,6 +96,15 @@ enum Command {
     Listen(listen::ListenArgs),
     /// Apply again the messages the journal holds as failed.
     Replay(listen::ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    command: Option<composes::ImportCommand>,
+    /// The sources (default: every configured one).
+    sources: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,10 +269,19 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             }
             demo::run(&settings, args.builds, !args.no_serve)
         }
-        Command::Import(cmd) => {
+        Command::Import(args) => {
             init_logging(&settings);
             let store = open_store(&settings)?;
-            composes::import(&store, cmd)
+            match args.command {
+                Some(cmd) => composes::import(&store, cmd),
+                None => audit::import(&settings, &store, &args.sources),
+            }
+        }
+        Command::Audit(args) => {
+            init_logging(&settings);
+            let store = open_store(&settings)?;
+            let code = audit::audit(&settings, &store, &args)?;
+            std::process::exit(code);
         }
         Command::Compose(cmd) => {
             init_logging(&settings);

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `almanac` binary: the real server on loopback,
 //! driven by the real clients its ancestors' users run.
 
+mod audit;
 mod bus;
 mod clients;
 mod commands;

@@ -15,32 +15,44 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// `tests/python/fake_koji.py`, stopped when dropped.
-struct FakeKoji {
+/// `tests/python/fake_sources.py`, stopped when dropped.
+pub(crate) struct FakeKoji {
     child: Child,
-    url: String,
+    pub(crate) url: String,
+    /// Where dist-git's and the account system's APIs are.
+    pub(crate) base: String,
     calls: std::path::PathBuf,
 }
 
 impl FakeKoji {
-    fn start(name: &str) -> FakeKoji {
+    pub(crate) fn start(name: &str) -> FakeKoji {
+        FakeKoji::with_data(name, None)
+    }
+
+    /// Serving the data of `data` (fake_sources.py's JSON) instead of its own.
+    pub(crate) fn with_data(name: &str, data: Option<&std::path::Path>) -> FakeKoji {
         let calls = std::env::temp_dir().join(format!("{name}-koji-calls.jsonl"));
         let _ = std::fs::remove_file(&calls);
         let mut child = Command::new(venv_python())
-            .arg(repo_root().join("tests/python/fake_koji.py"))
+            .arg(repo_root().join("tests/python/fake_sources.py"))
             .arg(&calls)
+            .args(data)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .expect("start fake_koji.py");
+            .expect("start fake_sources.py");
         let mut port = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut port)
             .unwrap();
-        let port: u16 = port.trim().parse().expect("fake_koji.py prints its port");
+        let port: u16 = port
+            .trim()
+            .parse()
+            .expect("fake_sources.py prints its port");
         FakeKoji {
             child,
             url: format!("http://127.0.0.1:{port}/kojihub"),
+            base: format!("http://127.0.0.1:{port}"),
             calls,
         }
     }
@@ -62,7 +74,12 @@ impl Drop for FakeKoji {
     }
 }
 
-fn release(release_id: &str, version: &str, release_type: &str, branch: Option<&str>) -> Release {
+pub(crate) fn release(
+    release_id: &str,
+    version: &str,
+    release_type: &str,
+    branch: Option<&str>,
+) -> Release {
     Release {
         id: 0,
         release_id: release_id.into(),
@@ -84,7 +101,7 @@ fn release(release_id: &str, version: &str, release_type: &str, branch: Option<&
     }
 }
 
-fn add_release(store: &Store, r: Release) {
+pub(crate) fn add_release(store: &Store, r: Release) {
     store
         .write_blocking(move |c| {
             let mut changes = Vec::new();
@@ -94,7 +111,7 @@ fn add_release(store: &Store, r: Release) {
         .unwrap();
 }
 
-fn text(store: &Store, sql: &'static str) -> Vec<String> {
+pub(crate) fn text(store: &Store, sql: &'static str) -> Vec<String> {
     store
         .read_blocking(move |c| {
             c.query(sql, &[])?

@@ -266,6 +266,52 @@ impl Koji {
         self.decode("listArchives", v)
     }
 
+    /// The rpms of many builds, asked in batches with `system.multicall`
+    /// (one HTTP request for up to 500 builds); answered in the order given.
+    pub fn builds_rpms(&self, build_ids: &[i64]) -> Result<Vec<Vec<Rpm>>, KojiError> {
+        let mut out = Vec::with_capacity(build_ids.len());
+        for chunk in build_ids.chunks(500) {
+            let calls: Vec<Value> = chunk
+                .iter()
+                .map(|id| {
+                    json!({"methodName": "listRPMs",
+                           "params": [xmlrpc::kwargs(&[("buildID", json!(id))])]})
+                })
+                .collect();
+            let answers = self.call("system.multicall", &[Value::Array(calls)])?;
+            let answers = answers.as_array().cloned().unwrap_or_default();
+            if answers.len() != chunk.len() {
+                return Err(KojiError::Unavailable {
+                    url: self.url.clone(),
+                    message: format!(
+                        "system.multicall answered {} of {} calls",
+                        answers.len(),
+                        chunk.len()
+                    ),
+                });
+            }
+            for (id, a) in chunk.iter().zip(answers) {
+                match a {
+                    // Each success is a one-element array.
+                    Value::Array(mut one) if one.len() == 1 => {
+                        out.push(self.decode("listRPMs", one.remove(0))?);
+                    }
+                    fault => {
+                        return Err(KojiError::Fault {
+                            url: self.url.clone(),
+                            method: format!("listRPMs(buildID={id})"),
+                            message: fault["faultString"]
+                                .as_str()
+                                .unwrap_or("an unexpected answer")
+                                .to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// `listTagged(tag, latest=...)`: the builds in a tag (not inherited).
     pub fn tagged(&self, tag: &str, latest: bool) -> Result<Vec<Build>, KojiError> {
         let v = self.call(

@@ -9,4 +9,6 @@ pub mod compose_source;
 pub mod composes;
 pub mod http;
 pub mod koji;
+pub mod reconcile;
+pub mod sources;
 pub mod xmlrpc;

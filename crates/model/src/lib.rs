@@ -7,6 +7,7 @@
 //! are unit-tested without a database.
 
 pub mod artifacts;
+pub mod audit;
 pub mod compose_diff;
 pub mod decision;
 pub mod deliverables;

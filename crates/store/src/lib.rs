@@ -11,6 +11,7 @@
 //!   write emits, in the same transaction.
 //! - [`Store`] is the running handle: reader pool, writer threads, group commit.
 
+pub mod audits;
 pub mod bugzilla;
 pub mod changes;
 pub mod components;

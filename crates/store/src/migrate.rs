@@ -85,6 +85,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_groups_by_description.sql"),
         postgres: include_str!("../migrations/postgres/0012_groups_by_description.sql"),
     },
+    Migration {
+        version: 13,
+        name: "audit runs",
+        sqlite: include_str!("../migrations/sqlite/0013_audit_runs.sql"),
+        postgres: include_str!("../migrations/postgres/0013_audit_runs.sql"),
+    },
 ];
 
 /// Serialises migrators across processes sharing one PostgreSQL.

@@ -11,9 +11,11 @@
 //! - `graph/...`: the artifact graph (inputs, consumers, paths, tiers,
 //!   rebuild plans, SBOMs) and its bulk writes;
 //! - `journal`: the bus messages seen and what became of each.
+//! - `audit`: the last audit of each source, and `/metrics`.
 //!
 //! Errors are `{"message": ..., "field": ...}` with a 4xx status.
 
+mod audit;
 mod composes;
 mod graph;
 mod journal;
@@ -37,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(composes::routes())
         .merge(graph::routes())
         .merge(journal::routes())
+        .merge(audit::routes())
 }
 
 async fn openapi() -> Response {
@@ -150,6 +153,7 @@ mod tests {
             include_str!("composes.rs"),
             include_str!("graph.rs"),
             include_str!("journal.rs"),
+            include_str!("audit.rs"),
         ];
         let mut routes = 0;
         for src in sources {

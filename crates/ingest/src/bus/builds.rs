@@ -63,6 +63,29 @@ fn primary(body: &Value) -> bool {
         .is_none_or(|i| i == "primary")
 }
 
+/// The tag that feeds a release: [`release_for_tag`] backwards.
+pub fn tag_for_release(release_id: &str) -> Option<String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = release_id.strip_prefix("fedora-") {
+        if digits(rest) {
+            return Some(format!("f{rest}"));
+        }
+        if let Some(n) = rest.strip_suffix("-updates")
+            && digits(n)
+        {
+            return Some(format!("f{n}-updates"));
+        }
+    }
+    if let Some(n) = release_id
+        .strip_prefix("epel-")
+        .and_then(|r| r.strip_suffix("-updates"))
+        && digits(n)
+    {
+        return Some(format!("epel{n}"));
+    }
+    None
+}
+
 /// `buildsys.tag`: the build's rpms, linked to the tag's release.
 pub fn tagged(body: &Value, koji: Option<&Koji>) -> Result<Prepared, HandlerError> {
     let tag = required(body, "/tag")?.to_string();
@@ -115,7 +138,7 @@ fn srpm_nevra(build: &Build) -> String {
 
 /// Creates the rpms not there yet and links every rpm to `release`;
 /// answers how many were newly linked (none when the message is re-sent).
-fn link_rpms(
+pub(crate) fn link_rpms(
     c: &mut dyn Conn,
     build: &Build,
     rpms: &[koji::Rpm],
@@ -165,7 +188,7 @@ fn link_rpms(
 }
 
 /// component -> build -> each rpm, all `built-from`.
-fn build_edges(build: &Build, rpms: &[koji::Rpm]) -> Vec<Edge> {
+pub(crate) fn build_edges(build: &Build, rpms: &[koji::Rpm]) -> Vec<Edge> {
     let node = format!("build:{}", build.nvr());
     let mut edges = vec![Edge {
         input: format!("component:{}", build.name),
@@ -276,6 +299,16 @@ pub fn finished(body: &Value, koji: Option<&Koji>) -> Result<Prepared, HandlerEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_is_fed_by_the_tag_that_names_it() {
+        for tag in ["f41", "f41-updates", "epel9"] {
+            let release = release_for_tag(tag).unwrap();
+            assert_eq!(tag_for_release(&release).as_deref(), Some(tag));
+        }
+        assert_eq!(tag_for_release("fedora-41-eus"), None);
+        assert_eq!(tag_for_release("rhel-9"), None);
+    }
 
     #[test]
     fn tags_feed_the_releases_pdc_updater_guessed() {

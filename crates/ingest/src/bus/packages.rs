@@ -75,74 +75,20 @@ pub fn new_package(topic: &str, body: &Value) -> Result<Prepared, HandlerError> 
         )));
     };
     let write: Write = Box::new(move |c, changes| {
-        let mut made = Vec::new();
-        let global = match components::global_component_named(c, &p.name)? {
-            Some(g) => g,
-            None => {
-                let g = components::save_global_component(
-                    c,
-                    None,
-                    &GlobalComponent {
-                        id: 0,
-                        name: p.name.clone(),
-                        dist_git_path: None,
-                        dist_git_web_url: None,
-                        labels: Vec::new(),
-                        upstream: None,
-                    },
-                    changes,
-                )?;
-                made.push(format!("global component {}", g.name));
-                g
+        let releases = match &p.branch {
+            None => Vec::new(),
+            Some(branch) => {
+                let on_branch = releases_on_branch(c, branch)?;
+                if on_branch.is_empty() {
+                    return Err(HandlerError::Failed(format!(
+                        "no active release has dist-git branch {branch} (package {})",
+                        p.name
+                    )));
+                }
+                on_branch
             }
         };
-        if let Some(branch) = &p.branch {
-            let on_branch = releases_on_branch(c, branch)?;
-            if on_branch.is_empty() {
-                return Err(HandlerError::Failed(format!(
-                    "no active release has dist-git branch {branch} (package {})",
-                    p.name
-                )));
-            }
-            if almanac_store::releases::id_of(c, "release_component_types", "name", ctype)?
-                .is_none()
-            {
-                return Err(HandlerError::Failed(format!(
-                    "component type {ctype} (dist-git namespace {}) does not exist",
-                    p.namespace
-                )));
-            }
-            for release in on_branch {
-                if components::release_component_id(c, &release, &p.name, Some(ctype))?.is_some() {
-                    continue;
-                }
-                let bz = bugzilla_component(c, &p.name, changes)?;
-                components::save_release_component(
-                    c,
-                    None,
-                    &ReleaseComponent {
-                        id: 0,
-                        release: ReleaseRef {
-                            release_id: release.clone(),
-                            active: true,
-                        },
-                        global_component: global.name.clone(),
-                        name: p.name.clone(),
-                        dist_git_branch: None,
-                        dist_git_web_url: None,
-                        bugzilla_component: None,
-                        brew_package: Some(p.name.clone()),
-                        active: true,
-                        component_type: ctype.to_string(),
-                        srpm: None,
-                        own_dist_git_branch: None,
-                        bugzilla_component_id: Some(bz),
-                    },
-                    changes,
-                )?;
-                made.push(format!("release component {release}/{}", p.name));
-            }
-        }
+        let made = ensure_package(c, &p.name, ctype, &releases, changes)?;
         Ok(if made.is_empty() {
             format!("package {}: everything was there already", p.name)
         } else {
@@ -152,8 +98,83 @@ pub fn new_package(topic: &str, body: &Value) -> Result<Prepared, HandlerError> 
     Ok(Prepared::Write(write))
 }
 
+/// Makes what is missing of a package: its global component, and its
+/// release component (with its bugzilla component) in each of `releases`;
+/// answers what it made.
+pub(crate) fn ensure_package(
+    c: &mut dyn Conn,
+    name: &str,
+    ctype: &str,
+    releases: &[String],
+    changes: &mut Vec<almanac_store::changes::Change>,
+) -> Result<Vec<String>, HandlerError> {
+    let mut made = Vec::new();
+    let global = match components::global_component_named(c, name)? {
+        Some(g) => g,
+        None => {
+            let g = components::save_global_component(
+                c,
+                None,
+                &GlobalComponent {
+                    id: 0,
+                    name: name.to_string(),
+                    dist_git_path: None,
+                    dist_git_web_url: None,
+                    labels: Vec::new(),
+                    upstream: None,
+                },
+                changes,
+            )?;
+            made.push(format!("global component {}", g.name));
+            g
+        }
+    };
+    if releases.is_empty() {
+        return Ok(made);
+    }
+    if almanac_store::releases::id_of(c, "release_component_types", "name", ctype)?.is_none() {
+        return Err(HandlerError::Failed(format!(
+            "component type {ctype} does not exist"
+        )));
+    }
+    for release in releases {
+        if components::release_component_id(c, release, name, Some(ctype))?.is_some() {
+            continue;
+        }
+        let bz = bugzilla_component(c, name, changes)?;
+        components::save_release_component(
+            c,
+            None,
+            &ReleaseComponent {
+                id: 0,
+                release: ReleaseRef {
+                    release_id: release.clone(),
+                    active: true,
+                },
+                global_component: global.name.clone(),
+                name: name.to_string(),
+                dist_git_branch: None,
+                dist_git_web_url: None,
+                bugzilla_component: None,
+                brew_package: Some(name.to_string()),
+                active: true,
+                component_type: ctype.to_string(),
+                srpm: None,
+                own_dist_git_branch: None,
+                bugzilla_component_id: Some(bz),
+            },
+            changes,
+        )?;
+        made.push(format!("release component {release}/{name}"));
+    }
+    Ok(made)
+}
+
 /// The active releases whose dist-git branch is `branch`.
-fn releases_on_branch(c: &mut dyn Conn, branch: &str) -> Result<Vec<String>, HandlerError> {
+pub(crate) fn releases_on_branch(
+    c: &mut dyn Conn,
+    branch: &str,
+) -> Result<Vec<String>, HandlerError> {
     let f = ReleaseFilter {
         dist_git_branches: vec![branch.to_string()],
         active: Some(true),

@@ -40,13 +40,39 @@ pub fn new_user(body: &Value, domain: &str) -> Result<Prepared, HandlerError> {
     }
     let email = format!("{name}@{domain}");
     let write: Write = Box::new(move |c, changes| {
-        if contacts::contact_named(c, ContactKind::Person, &name)?.is_some() {
-            return Ok(format!("person {name} was there already"));
+        if ensure_person(c, &name, &email, false, changes)? {
+            Ok(format!("person {name} <{email}>"))
+        } else {
+            Ok(format!("person {name} was there already"))
         }
-        contacts::save_contact(c, None, ContactKind::Person, &name, &email, changes)?;
-        Ok(format!("person {name} <{email}>"))
     });
     Ok(Prepared::Write(write))
+}
+
+/// Makes the person if missing (and, with `fix_email`, sets the address
+/// when it differs); answers whether anything was written.
+pub(crate) fn ensure_person(
+    c: &mut dyn almanac_store::Conn,
+    name: &str,
+    email: &str,
+    fix_email: bool,
+    changes: &mut Vec<almanac_store::changes::Change>,
+) -> Result<bool, almanac_store::StoreError> {
+    let existing = contacts::contact_named(c, ContactKind::Person, name)?;
+    match &existing {
+        Some(p) if !fix_email || p.email == email => Ok(false),
+        _ => {
+            contacts::save_contact(
+                c,
+                existing.as_ref(),
+                ContactKind::Person,
+                name,
+                email,
+                changes,
+            )?;
+            Ok(true)
+        }
+    }
 }
 
 #[cfg(test)]

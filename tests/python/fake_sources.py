@@ -1,18 +1,28 @@
-"""A koji hub for the tests: Python's own XML-RPC server (the protocol koji's
-hub speaks, with None as <nil/> and keyword arguments as a last struct marked
-"__starstar"), answering getBuild, listRPMs (buildID= or imageID=),
-listArchives (buildID=) and listTagged (tag, latest=, inherit=) in koji's
-documented shapes, from the builds below.
+"""The sources for the tests, on one port of 127.0.0.1:
 
-    fake_koji.py CALLS_FILE    prints the port it listens on (127.0.0.1), then
-                               serves until its standard input closes (or 10
-                               minutes pass); each call is appended to
-                               CALLS_FILE as a JSON line {"method", "args", "kwargs"}
+- a koji hub at /kojihub: Python's own XML-RPC server (the protocol koji's
+  hub speaks, with None as <nil/>, keyword arguments as a last struct marked
+  "__starstar", and system.multicall), answering getBuild, listRPMs
+  (buildID= or imageID=), listArchives (buildID=) and listTagged (tag,
+  latest=, inherit=) in koji's documented shapes;
+- dist-git's pagure API: GET /api/0/projects?namespace=&page=&per_page=
+  (with pagination.next) and /api/0/<namespace>/<name>/git/branches;
+- the account system's FASJSON: GET /fasjson/v1/users/?page_size=&page_number=.
+
+The data are the builds below, or those of DATA_FILE (JSON: {"builds": [...],
+"rpms": {build id: [...]}, "tags": {tag: [build ids]}, "projects": {namespace:
+[{"name", "branches"}]}, "users": [usernames]}; missing keys keep the builtin).
+
+    fake_sources.py CALLS_FILE [DATA_FILE]
+        prints the port it listens on, then serves until its standard input
+        closes (or 10 minutes pass); each koji call is appended to CALLS_FILE
+        as a JSON line {"method", "args", "kwargs"}
 """
 
 import json
 import sys
 import threading
+from urllib.parse import parse_qs, urlsplit
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 from xmlrpc.client import Fault
 
@@ -69,6 +79,60 @@ ARCHIVES = {
 }
 IMAGE_RPMS = {31: [RPMS[1][0], RPMS[2][0]], 41: [RPMS[2][0]], 51: [RPMS[1][0], RPMS[1][1], RPMS[2][0]]}
 TAGS = {"f41-updates": [1, 2], "f41": [1]}
+PROJECTS = {"rpms": [{"name": "bash", "branches": ["rawhide", "f41"]}, {"name": "glibc", "branches": ["f41"]}]}
+USERS = ["alice", "bob"]
+
+
+def load(path):
+    global BUILDS, RPMS, TAGS, PROJECTS, USERS
+    with open(path) as f:
+        data = json.load(f)
+    if "builds" in data:
+        BUILDS = {b["id"]: b for b in data["builds"]}
+    if "rpms" in data:
+        RPMS = {int(k): v for k, v in data["rpms"].items()}
+    if "tags" in data:
+        TAGS = data["tags"]
+    if "projects" in data:
+        PROJECTS = data["projects"]
+    if "users" in data:
+        USERS = data["users"]
+
+
+def answer_get(path, query):
+    """The JSON a GET answers, or None for a 404."""
+    q = {k: v[0] for k, v in parse_qs(query).items()}
+    parts = [p for p in path.split("/") if p]
+    if parts[:3] == ["api", "0", "projects"]:
+        ns = q.get("namespace", "rpms")
+        per_page, page = int(q.get("per_page", 20)), int(q.get("page", 1))
+        projects = PROJECTS.get(ns, [])
+        pages = max(1, -(-len(projects) // per_page))
+        chunk = projects[(page - 1) * per_page: page * per_page]
+        nxt = None
+        if page < pages:
+            nxt = f"http://127.0.0.1:{PORT}/api/0/projects?namespace={ns}&fork=false&short=true&per_page={per_page}&page={page + 1}"
+        return {"args": {"namespace": ns, "page": page, "per_page": per_page},
+                "pagination": {"page": page, "pages": pages, "per_page": per_page, "next": nxt, "prev": None},
+                "projects": [{"name": p["name"], "namespace": ns, "fullname": f"{ns}/{p['name']}",
+                              "description": p["name"]} for p in chunk],
+                "total_projects": len(projects)}
+    if len(parts) == 6 and parts[:2] == ["api", "0"] and parts[4:] == ["git", "branches"]:
+        ns, name = parts[2], parts[3]
+        for p in PROJECTS.get(ns, []):
+            if p["name"] == name:
+                return {"branches": p["branches"], "total_branches": len(p["branches"])}
+        return None
+    if parts[:3] == ["fasjson", "v1", "users"]:
+        size, number = int(q.get("page_size", 40)), int(q.get("page_number", 1))
+        pages = max(1, -(-len(USERS) // size))
+        chunk = USERS[(number - 1) * size: number * size]
+        return {"result": [{"username": u, "emails": [f"{u}@example.org"], "human_name": u} for u in chunk],
+                "page": {"total_results": len(USERS), "page_size": size, "page_number": number, "total_pages": pages}}
+    return None
+
+
+PORT = 0
 
 
 class Hub:
@@ -117,16 +181,36 @@ class Hub:
 
 
 def main():
+    global PORT
     calls = sys.argv[1]
+    if len(sys.argv) > 2:
+        load(sys.argv[2])
 
-    class Quiet(SimpleXMLRPCRequestHandler):
+    class Handler(SimpleXMLRPCRequestHandler):
         rpc_paths = ("/kojihub",)
 
         def log_message(self, *args):
             pass
 
-    server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Quiet, allow_none=True, logRequests=False)
+        def do_GET(self):
+            url = urlsplit(self.path)
+            body = answer_get(url.path, url.query)
+            data = json.dumps(body if body is not None else {"error": "Not found"}).encode()
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    from socketserver import ThreadingMixIn
+
+    class Server(ThreadingMixIn, SimpleXMLRPCServer):
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), requestHandler=Handler, allow_none=True, logRequests=False)
+    PORT = server.server_address[1]
     server.register_instance(Hub(calls))
+    server.register_multicall_functions()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)
     done = threading.Event()

@@ -1,0 +1,161 @@
+//! Writing units through the listener's domain operations: a batch of
+//! units in one transaction with one changeset; a batch that fails is
+//! written again one unit at a time, so one bad unit costs only itself and
+//! is listed with why. Composes are imported one by one (each is its own
+//! large transaction).
+
+use super::{Progress, SourceName, Unit, UnitWrite};
+use crate::bus::builds::{self, GRAPH_SOURCE};
+use crate::bus::handler::HandlerError;
+use crate::bus::{packages, people};
+use crate::composes::{ImportOptions, import_compose_from};
+use almanac_store::changes::{self, Actor, Change};
+use almanac_store::{Conn, Store, graph};
+
+/// Units per transaction.
+const BATCH: usize = 200;
+
+/// What a write did.
+#[derive(Debug, Clone, Default)]
+pub struct WriteReport {
+    /// The units that changed something.
+    pub written: Vec<String>,
+    /// The units that found everything there.
+    pub unchanged: usize,
+    /// The units that could not be written, and why.
+    pub errors: Vec<(String, String)>,
+}
+
+fn reason(e: HandlerError) -> String {
+    match e {
+        HandlerError::Failed(why) | HandlerError::Unavailable(why) => why,
+        HandlerError::Store(e) => e.to_string(),
+    }
+}
+
+/// Writes one unit; answers whether it changed anything.
+fn write_one(
+    c: &mut dyn Conn,
+    unit: &Unit,
+    changes: &mut Vec<Change>,
+) -> Result<bool, HandlerError> {
+    let before = changes.len();
+    match &unit.write {
+        UnitWrite::Build {
+            release,
+            build,
+            rpms,
+        } => {
+            if almanac_store::releases::get_release(c, release)?.is_none() {
+                return Err(HandlerError::Failed(format!(
+                    "release {release} does not exist"
+                )));
+            }
+            builds::link_rpms(c, build, rpms, release, changes)?;
+            graph::add_edges(
+                c,
+                &builds::build_edges(build, rpms),
+                GRAPH_SOURCE,
+                Some(changes),
+            )?;
+        }
+        UnitWrite::Package {
+            name,
+            component_type,
+            releases,
+        } => {
+            packages::ensure_package(c, name, component_type, releases, changes)?;
+        }
+        UnitWrite::Person { name, email } => {
+            people::ensure_person(c, name, email, true, changes)?;
+        }
+        UnitWrite::Compose { .. } => {
+            return Err(HandlerError::Failed(
+                "a compose is imported on its own".into(),
+            ));
+        }
+    }
+    Ok(changes.len() > before)
+}
+
+/// Writes `units` of `source`, recorded as made through `door` (`import`,
+/// `audit`) with `comment`.
+pub fn write_units(
+    store: &Store,
+    source: SourceName,
+    units: &[&Unit],
+    door: &str,
+    comment: &str,
+    progress: &mut dyn Progress,
+) -> WriteReport {
+    let mut report = WriteReport::default();
+    let actor = Actor {
+        user: None,
+        comment: Some(comment.to_string()),
+        source: door.to_string(),
+    };
+    let total = units.len();
+    let mut done = 0;
+    progress.step(source, "writing", 0, Some(total));
+    let (composes, rest): (Vec<&Unit>, Vec<&Unit>) = units
+        .iter()
+        .partition(|u| matches!(u.write, UnitWrite::Compose { .. }));
+    for u in composes {
+        let UnitWrite::Compose { location } = &u.write else {
+            continue;
+        };
+        match import_compose_from(store, location, &ImportOptions::default()) {
+            Ok(s) if s.created => report.written.push(u.label.clone()),
+            Ok(_) => report.unchanged += 1,
+            Err(e) => report.errors.push((u.label.clone(), e.to_string())),
+        }
+        done += 1;
+        progress.step(source, "writing", done, Some(total));
+    }
+    for batch in rest.chunks(BATCH) {
+        let owned: Vec<Unit> = batch.iter().map(|u| (*u).clone()).collect();
+        let a = actor.clone();
+        let all = store.write_blocking(move |c| -> Result<Vec<bool>, HandlerError> {
+            let mut changes = Vec::new();
+            let mut out = Vec::with_capacity(owned.len());
+            for u in &owned {
+                out.push(write_one(c, u, &mut changes)?);
+            }
+            changes::record(c, &a, changes)?;
+            Ok(out)
+        });
+        match all {
+            Ok(changed) => {
+                for (u, ch) in batch.iter().zip(changed) {
+                    if ch {
+                        report.written.push(u.label.clone());
+                    } else {
+                        report.unchanged += 1;
+                    }
+                }
+            }
+            // One at a time, to tell which unit fails and keep the others.
+            Err(_) => {
+                for u in batch {
+                    let one = (*u).clone();
+                    let a = actor.clone();
+                    let r = store.write_blocking(move |c| -> Result<bool, HandlerError> {
+                        let mut changes = Vec::new();
+                        let ch = write_one(c, &one, &mut changes)?;
+                        changes::record(c, &a, changes)?;
+                        Ok(ch)
+                    });
+                    match r {
+                        Ok(true) => report.written.push(u.label.clone()),
+                        Ok(false) => report.unchanged += 1,
+                        Err(e) => report.errors.push((u.label.clone(), reason(e))),
+                    }
+                }
+            }
+        }
+        done += batch.len();
+        progress.step(source, "writing", done, Some(total));
+    }
+    progress.done(source, "writing");
+    report
+}
