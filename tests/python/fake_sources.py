@@ -188,6 +188,7 @@ def main():
 
     class Handler(SimpleXMLRPCRequestHandler):
         rpc_paths = ("/kojihub",)
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real hub's web server
 
         def log_message(self, *args):
             pass

@@ -3,15 +3,12 @@
 //! JSON, repair), on [`almanac_ingest::reconcile`].
 
 use crate::config::Settings;
-use almanac_ingest::reconcile::{
-    self, Locations, Progress, Report, SourceName, held, units_for, write_units,
-};
+use almanac_ingest::reconcile::{self, Locations, Progress, Report, SourceName};
 use almanac_model::Timestamp;
 use almanac_model::audit::{Status, Thresholds};
 use almanac_store::Store;
 use almanac_store::audits::{self, Run};
 use anyhow::bail;
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -126,33 +123,18 @@ pub fn import(settings: &Settings, store: &Store, names: &[String]) -> anyhow::R
             continue;
         };
         let started = Instant::now();
-        let said = match reconcile::read_source(store, &locations, source, &mut progress) {
-            Ok(s) => s,
+        let imported = match reconcile::import(store, &locations, source, &mut progress) {
+            Ok(i) => i,
             Err(e) => {
                 errors.push((source, at.clone(), e));
                 continue;
             }
         };
-        let ours = held(store, &said)?;
-        let missing: BTreeSet<&str> = said
-            .keys
-            .keys()
-            .filter(|k| !ours.contains_key(*k))
-            .map(String::as_str)
-            .collect();
-        let units = units_for(&said, &missing);
-        let w = write_units(
-            store,
-            source,
-            &units,
-            "import",
-            &format!("imported from {source} ({at})"),
-            &mut progress,
-        );
+        let w = imported.written;
         println!(
             "{source}: {} items in the source, {} already here, {} written, {} errors ({:.1} s)",
-            said.keys.len(),
-            said.keys.len() - missing.len(),
+            imported.checked,
+            imported.already,
             w.written.len(),
             w.errors.len(),
             started.elapsed().as_secs_f64()

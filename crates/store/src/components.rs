@@ -583,6 +583,7 @@ pub struct NewReleaseComponent {
     pub brew_package: Option<String>,
     pub active: bool,
     pub srpm_name: Option<String>,
+    pub bugzilla_component_id: Option<i64>,
 }
 
 /// Writes many new release components in a handful of statements whatever
@@ -611,6 +612,7 @@ pub fn create_release_components(
                 c.brew_package.clone().into(),
                 c.active.into(),
                 c.srpm_name.clone().into(),
+                c.bugzilla_component_id.into(),
             ]
         })
         .collect();
@@ -626,6 +628,7 @@ pub fn create_release_components(
             ("brew_package", ColType::Text),
             ("active", ColType::Bool),
             ("srpm_name", ColType::Text),
+            ("bugzilla_component_id", ColType::Int),
         ],
         rows,
         skip_conflicts: false,
@@ -649,6 +652,167 @@ pub fn create_release_components(
             Ok(c)
         })
         .collect()
+}
+
+/// A package as dist-git announces it: its name, the component type of
+/// its namespace, and the releases it has a branch in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageInput {
+    pub name: String,
+    pub component_type: String,
+    pub releases: Vec<String>,
+}
+
+/// Makes what is missing of many packages in a handful of statements
+/// whatever their number: each one's global component, its top-level
+/// bugzilla component and its release component (brew package the name,
+/// active) in each of its releases. Answers the packages that changed.
+pub fn ensure_packages(
+    conn: &mut dyn Conn,
+    packages: &[PackageInput],
+    changes: &mut Vec<Change>,
+) -> StoreResult<HashSet<String>> {
+    let invalid = |m: String| StoreError::Invalid(almanac_model::ModelError::new("detail", m));
+    let mut changed = HashSet::new();
+    if packages.is_empty() {
+        return Ok(changed);
+    }
+    let mut names: Vec<String> = packages.iter().map(|p| p.name.clone()).collect();
+    names.sort();
+    names.dedup();
+    // Global components.
+    let f = GlobalComponentFilter {
+        names: names.clone(),
+        ..Default::default()
+    };
+    let mut globals: HashMap<String, i64> = list_global_components(conn, &f, &[], None)?
+        .1
+        .into_iter()
+        .map(|g| (g.name, g.id))
+        .collect();
+    let missing: Vec<&String> = names.iter().filter(|n| !globals.contains_key(*n)).collect();
+    if !missing.is_empty() {
+        let ids = conn.next_ids("global_components", missing.len())?;
+        conn.insert_rows(BulkInsert {
+            table: "global_components",
+            columns: &[("id", ColType::Int), ("name", ColType::Text)],
+            rows: missing
+                .iter()
+                .zip(&ids)
+                .map(|(n, id)| vec![(*id).into(), (*n).clone().into()])
+                .collect(),
+            skip_conflicts: false,
+        })?;
+        let f = GlobalComponentFilter {
+            ids: ids.clone(),
+            ..Default::default()
+        };
+        for g in list_global_components(conn, &f, &[], None)?.1 {
+            record(changes, "globalcomponent", g.id, None, Some(&g));
+            changed.insert(g.name.clone());
+            globals.insert(g.name.clone(), g.id);
+        }
+    }
+    // Release components not there yet.
+    let mut release_ids: HashMap<String, i64> = HashMap::new();
+    let mut type_ids: HashMap<String, i64> = HashMap::new();
+    for p in packages {
+        if !type_ids.contains_key(&p.component_type) {
+            let id = id_of(conn, "release_component_types", "name", &p.component_type)?
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "component type {} does not exist",
+                        p.component_type
+                    ))
+                })?;
+            type_ids.insert(p.component_type.clone(), id);
+        }
+        for r in &p.releases {
+            if !release_ids.contains_key(r) {
+                let id = id_of(conn, "releases", "release_id", r)?
+                    .ok_or_else(|| invalid(format!("release {r} does not exist")))?;
+                release_ids.insert(r.clone(), id);
+            }
+        }
+    }
+    if release_ids.is_empty() {
+        return Ok(changed);
+    }
+    let all_releases: Vec<i64> = release_ids.values().copied().collect();
+    let mut taken = taken_release_component_keys(conn, &all_releases, &names)?;
+    let mut new = Vec::new();
+    for p in packages {
+        let type_id = type_ids[&p.component_type];
+        for r in &p.releases {
+            if taken.insert((release_ids[r], p.name.clone(), type_id)) {
+                new.push((p, release_ids[r], type_id));
+            }
+        }
+    }
+    if new.is_empty() {
+        return Ok(changed);
+    }
+    // Their bugzilla components (top level, named after the package).
+    let wanted: Vec<String> = {
+        let mut w: Vec<String> = new.iter().map(|(p, _, _)| p.name.clone()).collect();
+        w.sort();
+        w.dedup();
+        w
+    };
+    let mut bugzilla: HashMap<String, i64> = HashMap::new();
+    for mut r in conn.query(
+        "SELECT id, name FROM bugzilla_components WHERE parent_id IS NULL AND name = ANY($1)",
+        &[Value::TextList(wanted.clone())],
+    )? {
+        bugzilla.insert(r.text(1)?, r.int(0)?);
+    }
+    let absent: Vec<&String> = wanted
+        .iter()
+        .filter(|n| !bugzilla.contains_key(*n))
+        .collect();
+    if !absent.is_empty() {
+        let ids = conn.next_ids("bugzilla_components", absent.len())?;
+        conn.insert_rows(BulkInsert {
+            table: "bugzilla_components",
+            columns: &[("id", ColType::Int), ("name", ColType::Text)],
+            rows: absent
+                .iter()
+                .zip(&ids)
+                .map(|(n, id)| vec![(*id).into(), (*n).clone().into()])
+                .collect(),
+            skip_conflicts: false,
+        })?;
+        for (n, id) in absent.iter().zip(ids) {
+            let node = crate::bugzilla::BugzillaComponent {
+                id,
+                name: (*n).clone(),
+                parent_component: None,
+                subcomponents: Vec::new(),
+                parent_id: None,
+            };
+            record(changes, "bugzillacomponent", id, None, Some(&node));
+            bugzilla.insert((*n).clone(), id);
+        }
+    }
+    let items: Vec<NewReleaseComponent> = new
+        .iter()
+        .map(|(p, release_id, type_id)| {
+            changed.insert(p.name.clone());
+            NewReleaseComponent {
+                release_id: *release_id,
+                global_component_id: globals[&p.name],
+                name: p.name.clone(),
+                type_id: *type_id,
+                dist_git_branch: None,
+                brew_package: Some(p.name.clone()),
+                active: true,
+                srpm_name: None,
+                bugzilla_component_id: bugzilla.get(&p.name).copied(),
+            }
+        })
+        .collect();
+    create_release_components(conn, &items, changes)?;
+    Ok(changed)
 }
 
 /// The `(release, name, type)` keys among `names` already taken in `releases`.

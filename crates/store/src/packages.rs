@@ -4,13 +4,13 @@
 //! that no compose has yet, as pdc-updater posts them).
 
 use crate::changes::Change;
-use crate::db::{Conn, Row, Value};
+use crate::db::{BulkInsert, ColType, Conn, Row, Value};
 use crate::error::{StoreError, StoreResult};
 use crate::listing::{Listing, order_by};
 use crate::products::record;
 use almanac_model::ModelError;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rpm {
@@ -358,6 +358,171 @@ pub fn save_rpm(
         get_rpm(conn, id)?.ok_or_else(|| StoreError::Internal("saved rpm vanished".into()))?;
     record(changes, "rpm", id, old, Some(&saved));
     Ok(saved)
+}
+
+/// Links many rpms to releases in a handful of statements whatever their
+/// number (a koji import's path; [`save_rpm`] is one rpm's): each input
+/// names its releases in `linked_releases`; the rpms not there are created
+/// (under the rules [`save_rpm`] enforces), the links not there added.
+/// Answers the NEVRAs that got a new link.
+pub fn link_many(
+    conn: &mut dyn Conn,
+    inputs: &[RpmInput],
+    changes: &mut Vec<Change>,
+) -> StoreResult<HashSet<String>> {
+    let invalid = |field: &str, m: String| StoreError::Invalid(ModelError::new(field, m));
+    // One input per NEVRA, its releases merged.
+    let mut wanted: BTreeMap<String, RpmInput> = BTreeMap::new();
+    for i in inputs {
+        let is_source = i.arch == "src" || i.arch == "nosrc";
+        if i.srpm_nevra.is_some() == is_source {
+            return Err(invalid(
+                "srpm_nevra",
+                format!(
+                    "{}: srpm_nevra must be empty if and only if arch is src.",
+                    i.nevra()
+                ),
+            ));
+        }
+        match wanted.get_mut(&i.nevra()) {
+            Some(w) => {
+                for r in &i.linked_releases {
+                    if !w.linked_releases.contains(r) {
+                        w.linked_releases.push(r.clone());
+                    }
+                }
+            }
+            None => {
+                wanted.insert(i.nevra(), i.clone());
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut release_ids: HashMap<String, i64> = HashMap::new();
+    for w in wanted.values() {
+        for r in &w.linked_releases {
+            if !release_ids.contains_key(r) {
+                release_ids.insert(r.clone(), release_pk(conn, "linked_releases", r)?);
+            }
+        }
+    }
+    let nevras: Vec<String> = wanted.keys().cloned().collect();
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for mut r in conn.query(
+        "SELECT id, nevra FROM rpms WHERE nevra = ANY($1)",
+        &[Value::TextList(nevras.clone())],
+    )? {
+        ids.insert(r.text(1)?, r.int(0)?);
+    }
+    let existing: Vec<i64> = ids.values().copied().collect();
+    let missing: Vec<&RpmInput> = wanted
+        .values()
+        .filter(|w| !ids.contains_key(&w.nevra()))
+        .collect();
+    if !missing.is_empty() {
+        let new_ids = conn.next_ids("rpms", missing.len())?;
+        let rows = missing
+            .iter()
+            .zip(&new_ids)
+            .map(|(m, id)| {
+                ids.insert(m.nevra(), *id);
+                vec![
+                    (*id).into(),
+                    m.nevra().into(),
+                    m.name.clone().into(),
+                    m.epoch.into(),
+                    m.version.clone().into(),
+                    m.release.clone().into(),
+                    m.arch.clone().into(),
+                    m.srpm_name.clone().into(),
+                    m.srpm_nevra.clone().into(),
+                    m.filename
+                        .clone()
+                        .unwrap_or_else(|| {
+                            format!("{}-{}-{}.{}.rpm", m.name, m.version, m.release, m.arch)
+                        })
+                        .into(),
+                ]
+            })
+            .collect();
+        conn.insert_rows(BulkInsert {
+            table: "rpms",
+            columns: &[
+                ("id", ColType::Int),
+                ("nevra", ColType::Text),
+                ("name", ColType::Text),
+                ("epoch", ColType::Int),
+                ("version", ColType::Text),
+                ("release", ColType::Text),
+                ("arch", ColType::Text),
+                ("srpm_name", ColType::Text),
+                ("srpm_nevra", ColType::Text),
+                ("filename", ColType::Text),
+            ],
+            rows,
+            skip_conflicts: false,
+        })?;
+    }
+    let mut linked: HashSet<(i64, i64)> = HashSet::new();
+    if !existing.is_empty() {
+        for r in conn.query(
+            "SELECT rpm_id, release_id FROM rpm_linked_releases WHERE rpm_id = ANY($1)",
+            &[Value::IntList(existing.clone())],
+        )? {
+            linked.insert((r.int(0)?, r.int(1)?));
+        }
+    }
+    let was_there: HashSet<i64> = existing.iter().copied().collect();
+    let mut new_links = Vec::new();
+    let mut newly = HashSet::new();
+    // The rpms that were there and get a link: their old state, for history.
+    let mut touched = Vec::new();
+    for w in wanted.values() {
+        let id = ids[&w.nevra()];
+        for r in &w.linked_releases {
+            let pair = (id, release_ids[r]);
+            if linked.insert(pair) {
+                new_links.push(vec![pair.0.into(), pair.1.into()]);
+                if newly.insert(w.nevra()) && was_there.contains(&id) {
+                    touched.push(id);
+                }
+            }
+        }
+    }
+    let before = rpms_by_id(conn, &touched)?;
+    if !new_links.is_empty() {
+        conn.insert_rows(BulkInsert {
+            table: "rpm_linked_releases",
+            columns: &[("rpm_id", ColType::Int), ("release_id", ColType::Int)],
+            rows: new_links,
+            skip_conflicts: true,
+        })?;
+    }
+    let created: Vec<i64> = missing.iter().map(|m| ids[&m.nevra()]).collect();
+    let mut after = rpms_by_id(conn, &[touched.clone(), created.clone()].concat())?;
+    for id in touched.iter().chain(&created) {
+        if let Some(new) = after.remove(id) {
+            record(changes, "rpm", *id, before.get(id), Some(&new));
+        }
+    }
+    Ok(newly)
+}
+
+fn rpms_by_id(conn: &mut dyn Conn, ids: &[i64]) -> StoreResult<HashMap<i64, Rpm>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let f = RpmFilter {
+        ids: ids.to_vec(),
+        ..Default::default()
+    };
+    Ok(list_rpms(conn, &f, &[], None)?
+        .1
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect())
 }
 
 fn release_pk(conn: &mut dyn Conn, field: &str, release: &str) -> StoreResult<i64> {

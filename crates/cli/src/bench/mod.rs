@@ -4,6 +4,7 @@
 //! then measures over HTTP on loopback: POSTs with concurrent clients, and the
 //! latency of the lookups ResultsDB's clients make most.
 
+mod audit;
 mod bus;
 mod composes;
 mod gating;
@@ -33,6 +34,8 @@ pub enum BenchCommand {
     Graph(graph::GraphArgs),
     /// The bus: messages applied per second from RabbitMQ, 100,000 of a mix.
     Bus(bus::BusArgs),
+    /// Import and audit at distribution scale from local sources.
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,6 +95,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Gating(args) => gating::run(&args),
         BenchCommand::Graph(args) => graph::run(&args),
         BenchCommand::Bus(args) => bus::run(&args),
+        BenchCommand::Audit(args) => audit::run(&args),
     }
 }
 

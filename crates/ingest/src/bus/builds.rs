@@ -136,6 +136,26 @@ fn srpm_nevra(build: &Build) -> String {
     )
 }
 
+/// The rpms of a build as the store takes them, linked to `release`.
+pub(crate) fn rpm_inputs(build: &Build, rpms: &[koji::Rpm], release: &str) -> Vec<RpmInput> {
+    rpms.iter()
+        .map(|r| {
+            let is_source = r.arch == "src" || r.arch == "nosrc";
+            RpmInput {
+                name: r.name.clone(),
+                epoch: r.epoch.unwrap_or(0),
+                version: r.version.clone(),
+                release: r.release.clone(),
+                arch: r.arch.clone(),
+                srpm_name: build.name.clone(),
+                srpm_nevra: (!is_source).then(|| srpm_nevra(build)),
+                linked_releases: vec![release.to_string()],
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
 /// Creates the rpms not there yet and links every rpm to `release`;
 /// answers how many were newly linked (none when the message is re-sent).
 pub(crate) fn link_rpms(
@@ -145,46 +165,7 @@ pub(crate) fn link_rpms(
     release: &str,
     changes: &mut Vec<almanac_store::changes::Change>,
 ) -> Result<usize, StoreError> {
-    let mut linked = 0;
-    for r in rpms {
-        let is_source = r.arch == "src" || r.arch == "nosrc";
-        let mut input = RpmInput {
-            name: r.name.clone(),
-            epoch: r.epoch.unwrap_or(0),
-            version: r.version.clone(),
-            release: r.release.clone(),
-            arch: r.arch.clone(),
-            srpm_name: build.name.clone(),
-            srpm_nevra: (!is_source).then(|| srpm_nevra(build)),
-            linked_releases: vec![release.to_string()],
-            ..Default::default()
-        };
-        let existing = packages::rpm_by_nevra(c, &input.nevra())?;
-        if let Some(old) = &existing {
-            if old.linked_releases.iter().any(|l| l == release) {
-                continue;
-            }
-            input = RpmInput {
-                linked_releases: old
-                    .linked_releases
-                    .iter()
-                    .cloned()
-                    .chain([release.to_string()])
-                    .collect(),
-                filename: Some(old.filename.clone()),
-                dependencies: old.dependencies.clone(),
-                built_for_release: old.built_for_release.clone(),
-                srpm_commit_hash: old.srpm_commit_hash.clone(),
-                srpm_commit_branch: old.srpm_commit_branch.clone(),
-                srpm_name: old.srpm_name.clone(),
-                srpm_nevra: old.srpm_nevra.clone(),
-                ..input
-            };
-        }
-        packages::save_rpm(c, existing.as_ref(), &input, changes)?;
-        linked += 1;
-    }
-    Ok(linked)
+    Ok(packages::link_many(c, &rpm_inputs(build, rpms, release), changes)?.len())
 }
 
 /// component -> build -> each rpm, all `built-from`.

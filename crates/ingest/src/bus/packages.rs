@@ -12,9 +12,9 @@
 //! `pagure.git.branch.creation` (`repo.name`, `repo.namespace`, `branch`).
 
 use super::handler::{HandlerError, Prepared, Write, text};
-use almanac_store::components::{self, GlobalComponent, ReleaseComponent, ReleaseRef};
+use almanac_store::Conn;
+use almanac_store::components;
 use almanac_store::releases::{self, ReleaseFilter};
-use almanac_store::{Conn, bugzilla};
 use serde_json::Value;
 
 /// A package, and the branch it was created on (if any).
@@ -88,86 +88,37 @@ pub fn new_package(topic: &str, body: &Value) -> Result<Prepared, HandlerError> 
                 on_branch
             }
         };
-        let made = ensure_package(c, &p.name, ctype, &releases, changes)?;
+        let before = changes.len();
+        ensure_package(c, &p.name, ctype, &releases, changes)?;
+        let made: Vec<String> = changes[before..]
+            .iter()
+            .map(|ch| format!("{} {}", ch.target_class, ch.target_id))
+            .collect();
         Ok(if made.is_empty() {
             format!("package {}: everything was there already", p.name)
         } else {
-            format!("package {}: {}", p.name, made.join(", "))
+            format!("package {}: made {}", p.name, made.join(", "))
         })
     });
     Ok(Prepared::Write(write))
 }
 
-/// Makes what is missing of a package: its global component, and its
-/// release component (with its bugzilla component) in each of `releases`;
-/// answers what it made.
+/// Makes what is missing of a package (the store's
+/// [`components::ensure_packages`], the import's path too); answers
+/// whether anything was written.
 pub(crate) fn ensure_package(
     c: &mut dyn Conn,
     name: &str,
     ctype: &str,
     releases: &[String],
     changes: &mut Vec<almanac_store::changes::Change>,
-) -> Result<Vec<String>, HandlerError> {
-    let mut made = Vec::new();
-    let global = match components::global_component_named(c, name)? {
-        Some(g) => g,
-        None => {
-            let g = components::save_global_component(
-                c,
-                None,
-                &GlobalComponent {
-                    id: 0,
-                    name: name.to_string(),
-                    dist_git_path: None,
-                    dist_git_web_url: None,
-                    labels: Vec::new(),
-                    upstream: None,
-                },
-                changes,
-            )?;
-            made.push(format!("global component {}", g.name));
-            g
-        }
+) -> Result<bool, HandlerError> {
+    let p = components::PackageInput {
+        name: name.to_string(),
+        component_type: ctype.to_string(),
+        releases: releases.to_vec(),
     };
-    if releases.is_empty() {
-        return Ok(made);
-    }
-    if almanac_store::releases::id_of(c, "release_component_types", "name", ctype)?.is_none() {
-        return Err(HandlerError::Failed(format!(
-            "component type {ctype} does not exist"
-        )));
-    }
-    for release in releases {
-        if components::release_component_id(c, release, name, Some(ctype))?.is_some() {
-            continue;
-        }
-        let bz = bugzilla_component(c, name, changes)?;
-        components::save_release_component(
-            c,
-            None,
-            &ReleaseComponent {
-                id: 0,
-                release: ReleaseRef {
-                    release_id: release.clone(),
-                    active: true,
-                },
-                global_component: global.name.clone(),
-                name: name.to_string(),
-                dist_git_branch: None,
-                dist_git_web_url: None,
-                bugzilla_component: None,
-                brew_package: Some(name.to_string()),
-                active: true,
-                component_type: ctype.to_string(),
-                srpm: None,
-                own_dist_git_branch: None,
-                bugzilla_component_id: Some(bz),
-            },
-            changes,
-        )?;
-        made.push(format!("release component {release}/{name}"));
-    }
-    Ok(made)
+    Ok(!components::ensure_packages(c, &[p], changes)?.is_empty())
 }
 
 /// The active releases whose dist-git branch is `branch`.
@@ -185,18 +136,6 @@ pub(crate) fn releases_on_branch(
         .into_iter()
         .map(|r| r.release_id)
         .collect())
-}
-
-/// The top-level bugzilla component named after the package, made if missing.
-fn bugzilla_component(
-    c: &mut dyn Conn,
-    name: &str,
-    changes: &mut Vec<almanac_store::changes::Change>,
-) -> Result<i64, HandlerError> {
-    if let Some(id) = bugzilla::child_named(c, None, name)? {
-        return Ok(id);
-    }
-    Ok(bugzilla::save(c, None, name, None, changes)?.id)
 }
 
 #[cfg(test)]

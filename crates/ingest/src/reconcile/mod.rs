@@ -151,6 +151,50 @@ pub fn units_for<'a>(said: &'a Said, keys: &BTreeSet<&str>) -> Vec<&'a Unit> {
         .collect()
 }
 
+/// What an import of one source did.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// Items the source listed.
+    pub checked: usize,
+    /// Of which Almanac held already.
+    pub already: usize,
+    pub written: WriteReport,
+}
+
+/// Imports one source: writes what it holds that Almanac does not (so a
+/// second run, or one after an interruption, writes only what is left).
+/// An error means the source could not be read.
+pub fn import(
+    store: &Store,
+    locations: &Locations,
+    source: SourceName,
+    progress: &mut dyn Progress,
+) -> Result<Imported, String> {
+    let at = locations.of(source).unwrap_or_default();
+    let said = read_source(store, locations, source, progress)?;
+    let ours = held(store, &said).map_err(|e| format!("reading Almanac: {e}"))?;
+    let missing: BTreeSet<&str> = said
+        .keys
+        .keys()
+        .filter(|k| !ours.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    let units = units_for(&said, &missing);
+    let written = write_units(
+        store,
+        source,
+        &units,
+        "import",
+        &format!("imported from {source} ({at})"),
+        progress,
+    );
+    Ok(Imported {
+        checked: said.keys.len(),
+        already: said.keys.len() - missing.len(),
+        written,
+    })
+}
+
 /// One source's audit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

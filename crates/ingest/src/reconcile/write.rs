@@ -78,6 +78,71 @@ fn write_one(
     Ok(changes.len() > before)
 }
 
+/// Writes a batch: the builds' rpms and edges in bulk, the rest one unit
+/// after the other; answers which units changed anything.
+fn write_batch(
+    c: &mut dyn Conn,
+    units: &[Unit],
+    changes: &mut Vec<Change>,
+) -> Result<Vec<bool>, HandlerError> {
+    let mut out = vec![false; units.len()];
+    let mut packages = Vec::new();
+    let mut inputs = Vec::new();
+    let mut edges = Vec::new();
+    let mut releases = std::collections::BTreeSet::new();
+    for (i, u) in units.iter().enumerate() {
+        match &u.write {
+            UnitWrite::Build {
+                release,
+                build,
+                rpms,
+            } => {
+                releases.insert(release.clone());
+                inputs.extend(builds::rpm_inputs(build, rpms, release));
+                edges.extend(builds::build_edges(build, rpms));
+            }
+            UnitWrite::Package {
+                name,
+                component_type,
+                releases,
+            } => packages.push(almanac_store::components::PackageInput {
+                name: name.clone(),
+                component_type: component_type.clone(),
+                releases: releases.clone(),
+            }),
+            _ => out[i] = write_one(c, u, changes)?,
+        }
+    }
+    if !packages.is_empty() {
+        let changed = almanac_store::components::ensure_packages(c, &packages, changes)?;
+        for (i, u) in units.iter().enumerate() {
+            if let UnitWrite::Package { name, .. } = &u.write {
+                out[i] = changed.contains(name);
+            }
+        }
+    }
+    if inputs.is_empty() {
+        return Ok(out);
+    }
+    for release in &releases {
+        if almanac_store::releases::get_release(c, release)?.is_none() {
+            return Err(HandlerError::Failed(format!(
+                "release {release} does not exist"
+            )));
+        }
+    }
+    let newly = almanac_store::packages::link_many(c, &inputs, changes)?;
+    graph::add_edges(c, &edges, GRAPH_SOURCE, Some(changes))?;
+    for (i, u) in units.iter().enumerate() {
+        if let UnitWrite::Build { build, rpms, .. } = &u.write {
+            out[i] = builds::rpm_inputs(build, rpms, "")
+                .iter()
+                .any(|r| newly.contains(&r.nevra()));
+        }
+    }
+    Ok(out)
+}
+
 /// Writes `units` of `source`, recorded as made through `door` (`import`,
 /// `audit`) with `comment`.
 pub fn write_units(
@@ -117,10 +182,7 @@ pub fn write_units(
         let a = actor.clone();
         let all = store.write_blocking(move |c| -> Result<Vec<bool>, HandlerError> {
             let mut changes = Vec::new();
-            let mut out = Vec::with_capacity(owned.len());
-            for u in &owned {
-                out.push(write_one(c, u, &mut changes)?);
-            }
+            let out = write_batch(c, &owned, &mut changes)?;
             changes::record(c, &a, changes)?;
             Ok(out)
         });

@@ -740,6 +740,7 @@ fn bulk_release_components(
             brew_package: c.brew_package,
             active: c.active,
             srpm_name: c.srpm_name,
+            bugzilla_component_id: None,
         });
     }
     let created = store::create_release_components(conn, &new, changes)?;
