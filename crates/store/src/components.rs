@@ -760,7 +760,7 @@ pub fn ensure_packages(
         w
     };
     let mut bugzilla: HashMap<String, i64> = HashMap::new();
-    for mut r in conn.query(
+    for mut r in conn.query_uncached(
         "SELECT id, name FROM bugzilla_components WHERE parent_id IS NULL AND name = ANY($1)",
         &[Value::TextList(wanted.clone())],
     )? {
@@ -821,7 +821,7 @@ pub fn taken_release_component_keys(
     releases: &[i64],
     names: &[String],
 ) -> StoreResult<HashSet<(i64, String, i64)>> {
-    conn.query(
+    conn.query_uncached(
         "SELECT release_id, name, type_id FROM release_components WHERE release_id = ANY($1) AND name = ANY($2)",
         &[Value::IntList(releases.to_vec()), Value::TextList(names.to_vec())],
     )?

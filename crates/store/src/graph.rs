@@ -78,6 +78,10 @@ fn node_ids(conn: &mut dyn Conn, names: &BTreeSet<&str>) -> StoreResult<HashMap<
     Ok(ids)
 }
 
+// The lookups by a list of names or ids below are planned for their values
+// (`query_uncached`): a cached generic plan made while the graph was small
+// scans it whole once it is not (an import grows it from nothing).
+
 fn existing_nodes(
     conn: &mut dyn Conn,
     names: &BTreeSet<&str>,
@@ -85,7 +89,7 @@ fn existing_nodes(
     let list: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let mut out = HashMap::with_capacity(list.len());
     for chunk in list.chunks(50_000) {
-        for mut r in conn.query(
+        for mut r in conn.query_uncached(
             "SELECT id, name FROM graph_nodes WHERE name = ANY($1)",
             &[Value::TextList(chunk.to_vec())],
         )? {
@@ -99,7 +103,7 @@ fn existing_nodes(
 fn names_of(conn: &mut dyn Conn, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(50_000) {
-        for mut r in conn.query(
+        for mut r in conn.query_uncached(
             "SELECT id, name FROM graph_nodes WHERE id = ANY($1)",
             &[Value::IntList(chunk.to_vec())],
         )? {
@@ -117,7 +121,7 @@ fn edges_into(
 ) -> StoreResult<HashMap<(i64, i64, String), i64>> {
     let mut out = HashMap::new();
     for chunk in artifacts.chunks(50_000) {
-        for mut r in conn.query(
+        for mut r in conn.query_uncached(
             "SELECT id, input_id, artifact_id, kind FROM graph_edges WHERE artifact_id = ANY($1) AND source = $2",
             &[Value::IntList(chunk.to_vec()), source.into()],
         )? {
@@ -136,7 +140,7 @@ fn held_elsewhere(
 ) -> StoreResult<HashSet<(i64, i64, String)>> {
     let mut out = HashSet::new();
     for chunk in artifacts.chunks(50_000) {
-        for mut r in conn.query(
+        for mut r in conn.query_uncached(
             "SELECT input_id, artifact_id, kind FROM graph_edges WHERE artifact_id = ANY($1) AND source <> $2",
             &[Value::IntList(chunk.to_vec()), source.into()],
         )? {

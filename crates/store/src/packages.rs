@@ -409,8 +409,10 @@ pub fn link_many(
         }
     }
     let nevras: Vec<String> = wanted.keys().cloned().collect();
+    // Lookups by lists are planned for their values: the tables grow from
+    // nothing during an import, and a generic plan made early scans them.
     let mut ids: HashMap<String, i64> = HashMap::new();
-    for mut r in conn.query(
+    for mut r in conn.query_uncached(
         "SELECT id, nevra FROM rpms WHERE nevra = ANY($1)",
         &[Value::TextList(nevras.clone())],
     )? {
@@ -467,7 +469,7 @@ pub fn link_many(
     }
     let mut linked: HashSet<(i64, i64)> = HashSet::new();
     if !existing.is_empty() {
-        for r in conn.query(
+        for r in conn.query_uncached(
             "SELECT rpm_id, release_id FROM rpm_linked_releases WHERE rpm_id = ANY($1)",
             &[Value::IntList(existing.clone())],
         )? {

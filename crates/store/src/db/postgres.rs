@@ -18,7 +18,8 @@ const BULK_CHUNK: usize = 20_000;
 
 pub struct PgConn {
     client: Client,
-    statements: HashMap<String, Statement>,
+    /// Prepared statements, with how often each was used.
+    statements: HashMap<String, (Statement, u64)>,
     broken: bool,
 }
 
@@ -52,15 +53,25 @@ impl PgConn {
         })
     }
 
+    /// The prepared statement of `sql`. Prepared again at its 8th, 64th,
+    /// 512th... use: its generic plan was made with the tables
+    /// as they were, and a table that grew since (an import, a busy bus)
+    /// may want another (an index scan where a small table was scanned).
     fn statement(&mut self, sql: &str) -> Result<Statement, DbError> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
+        if let Some((s, uses)) = self.statements.get_mut(sql) {
+            *uses += 1;
+            let replan = *uses >= 8 && (*uses).is_power_of_two() && uses.trailing_zeros() % 3 == 0;
+            if !replan {
+                return Ok(s.clone());
+            }
         }
         let stmt = self.client.prepare(sql).map_err(|e| self.note(e))?;
+        let uses = self.statements.remove(sql).map_or(1, |(_, u)| u);
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
-        self.statements.insert(sql.to_string(), stmt.clone());
+        self.statements
+            .insert(sql.to_string(), (stmt.clone(), uses));
         Ok(stmt)
     }
 
