@@ -242,6 +242,12 @@ both_engines!(fn the_audit_reports_exactly_what_the_bus_dropped_and_repairs_it(d
     assert_eq!(source(&r, "koji")["status"], "UNKNOWN");
     assert!(source(&r, "koji")["error"].as_str().unwrap().contains("unavailable"), "{r}");
     assert_eq!(source(&r, "composes")["status"], "OK");
+    // ... and an import from it says so, lists why, and exits non-zero.
+    let out = almanac().args(["import", "koji", "composes", "--config", down.to_str().unwrap(), "--database-url", &db.url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("1 errors:\n  koji: http://127.0.0.1:9/kojihub: koji hub http://127.0.0.1:9/kojihub is unavailable"), "{said}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("composes: 2 items in the source, 2 already here, 0 written, 0 errors"), "{}", String::from_utf8_lossy(&out.stdout));
 
     // The last audit of each source, over HTTP and as metrics.
     let server = Server::start(&db.url, &[]);
