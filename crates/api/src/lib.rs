@@ -18,6 +18,7 @@ pub mod pdc;
 pub mod resultsdb;
 mod trace;
 pub mod waivers;
+pub mod web;
 
 use almanac_model::Outcomes;
 use almanac_model::results::PageLimits;
@@ -115,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(native::routes())
         .merge(waivers::routes())
         .merge(gating::routes())
+        .merge(web::routes())
         .fallback(resultsdb::not_found)
         .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)

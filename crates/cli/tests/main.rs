@@ -9,3 +9,4 @@ mod composes;
 mod graph;
 mod sources;
 mod support;
+mod ui;

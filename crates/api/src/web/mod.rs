@@ -1,0 +1,87 @@
+//! The web UI under `/ui/`: server-rendered HTML from the binary itself
+//! (no script needed to read it; the stylesheet and the SVG charts are
+//! embedded), on the same store queries as the APIs. Every page's filters
+//! are in its URL.
+//!
+//! - [`html`]: escaping, the layout, tables, pagers, filter forms;
+//! - [`pages`]: home, releases, composes (a compose, a diff, image sizes
+//!   over time), results, the bus journal, changesets.
+
+pub mod html;
+mod pages;
+
+use crate::AppState;
+use almanac_store::StoreError;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
+        .route("/ui/", get(pages::home))
+        .route("/ui/releases", get(pages::releases))
+        .route("/ui/releases/{id}", get(pages::release))
+        .route("/ui/composes", get(pages::composes))
+        .route("/ui/composes/{id}", get(pages::compose))
+        .route("/ui/composes/{id}/diff", get(pages::diff))
+        .route("/ui/image-sizes", get(pages::image_sizes))
+        .route("/ui/results", get(pages::results_page))
+        .route("/ui/results/{id}", get(pages::result))
+        .route("/ui/journal", get(pages::journal_page))
+        .route("/ui/changesets", get(pages::changesets))
+}
+
+/// A page that cannot be shown: its status and why, as a page.
+#[derive(Debug)]
+pub struct UiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl UiError {
+    pub fn bad(message: impl Into<String>) -> UiError {
+        UiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> UiError {
+        UiError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for UiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(m) => UiError::bad(m.message),
+            StoreError::Unavailable(_) => UiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "the database is unavailable; try again shortly".into(),
+            },
+            other => {
+                tracing::error!(error = %other, "a page failed");
+                UiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    message: "something went wrong on our side".into(),
+                }
+            }
+        }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = format!(
+            "<p>{}</p><p><a href=\"/ui/\">Home</a></p>",
+            html::esc(&self.message)
+        );
+        (self.status, Html(html::page(title, "", &body))).into_response()
+    }
+}

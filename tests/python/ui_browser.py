@@ -1,0 +1,159 @@
+"""The web UI in a real browser: headless Chromium driven by Selenium through
+Debian's chromedriver, against an `almanac serve` on the demo data.
+
+    ui_browser.py BASE SHOTS_DIR
+
+- crawls every /ui/ link from /ui/ once (plain HTTP, following each distinct
+  URL once, up to 20,000 pages): every page answers 200 and every link in it
+  (to /ui/ or /api/) too;
+- loads in the browser the first pages of each kind (route shape), and
+  reports the console's errors;
+- the diff page shows the counts the diff API gives;
+- the image size chart has one point per compose the sizes API lists;
+- screenshots of the main pages into SHOTS_DIR.
+
+Prints one JSON object: {"pages", "links", "loaded", "console_errors",
+"broken", "diff", "chart", "shots"}.
+"""
+
+import json
+import re
+import sys
+import urllib.error
+import urllib.request
+from collections import deque
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+BASE = sys.argv[1].rstrip("/")
+SHOTS = sys.argv[2]
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            for k, v in attrs:
+                if k == "href" and v:
+                    self.hrefs.append(v)
+
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read().decode("utf-8", "replace"), r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        return e.code, "", ""
+
+
+def shape(path):
+    """The route a path is an instance of: numbers and ids blanked."""
+    parts = urlsplit(path).path.split("/")
+    out = []
+    for i, p in enumerate(parts):
+        out.append("*" if i >= 3 and p not in ("diff",) else p)
+    return "/".join(out) + ("?" if urlsplit(path).query else "")
+
+
+def crawl():
+    seen, checked, broken = set(), {}, []
+    queue = deque(["/ui/"])
+    seen.add("/ui/")
+    while queue and len(seen) < 20000:
+        path = queue.popleft()
+        status, body, ctype = fetch(BASE + path)
+        checked[path] = status
+        if status != 200:
+            broken.append({"url": path, "status": status})
+            continue
+        if "text/html" not in ctype:
+            continue
+        parser = Links()
+        parser.feed(body)
+        for href in parser.hrefs:
+            target = urljoin(path, href)
+            if target.startswith(BASE):
+                target = target[len(BASE):]
+            if not target.startswith("/"):
+                continue
+            target = target.split("#")[0]
+            if target.startswith("/ui/") and target not in seen:
+                seen.add(target)
+                queue.append(target)
+            elif target.startswith("/api/") and target not in checked:
+                st, _, _ = fetch(BASE + target)
+                checked[target] = st
+                if st != 200:
+                    broken.append({"url": target, "status": st, "from": path})
+    return seen, checked, broken
+
+
+def main():
+    pages, checked, broken = crawl()
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    errors, loaded, per_shape = [], 0, {}
+    try:
+        for path in sorted(pages):
+            s = shape(path)
+            if per_shape.get(s, 0) >= 3:
+                continue
+            per_shape[s] = per_shape.get(s, 0) + 1
+            driver.get(BASE + path)
+            loaded += 1
+            for entry in driver.get_log("browser"):
+                if entry.get("level") == "SEVERE":
+                    errors.append({"url": path, "message": entry.get("message")})
+
+        # The diff page against the diff API.
+        composes = json.loads(fetch(BASE + "/rest_api/v1/composes/?page_size=-1&ordering=compose_date")[1])
+        ids = [c["compose_id"] for c in composes]
+        newest = ids[-1]
+        api = json.loads(fetch(f"{BASE}/api/almanac/v1/composes/{newest}/diff")[1])
+        driver.get(f"{BASE}/ui/composes/{newest}/diff")
+        shown = {e.get_attribute("data-count"): int(e.text) for e in driver.find_elements(By.CSS_SELECTOR, "[data-count]")}
+        totals = api["totals"]
+        want = {"added": totals["added"], "removed": totals["removed"], "upgraded": totals["upgraded"],
+                "downgraded": totals["downgraded"], "images_resized": totals["images_resized"],
+                "images_added": totals["images_added"], "images_removed": totals["images_removed"]}
+        diff = {"shown": shown, "api": want, "same": shown == want, "old": api["old"], "new": api["new"]}
+        driver.save_screenshot(f"{SHOTS}/diff.png")
+
+        # The chart: one point per compose the sizes API lists.
+        driver.get(f"{BASE}/ui/composes/{newest}")
+        link = driver.find_element(By.PARTIAL_LINK_TEXT, "size over time").get_attribute("href")
+        query = urlsplit(link).query
+        sizes = json.loads(fetch(f"{BASE}/api/almanac/v1/image-sizes?{query}")[1])
+        driver.save_screenshot(f"{SHOTS}/compose.png")
+        driver.get(link)
+        points = driver.find_elements(By.CSS_SELECTOR, "svg circle.point")
+        chart = {"points": len(points), "api": len(sizes["points"]),
+                 "composes": len(ids), "query": query}
+        driver.save_screenshot(f"{SHOTS}/image-sizes.png")
+
+        shots = ["diff.png", "compose.png", "image-sizes.png"]
+        for name, path in [("home.png", "/ui/"), ("composes.png", "/ui/composes"), ("release.png", "/ui/releases/fedora-41"),
+                           ("results.png", "/ui/results"), ("journal.png", "/ui/journal")]:
+            driver.get(BASE + path)
+            driver.save_screenshot(f"{SHOTS}/{name}")
+            shots.append(name)
+    finally:
+        driver.quit()
+    print(json.dumps({"pages": len(pages), "links": len(checked), "loaded": loaded, "console_errors": errors,
+                      "broken": broken[:50], "diff": diff, "chart": chart, "shots": shots}))
+
+
+if __name__ == "__main__":
+    main()
