@@ -1,7 +1,7 @@
 """The web UI in a real browser: headless Chromium driven by Selenium through
 Debian's chromedriver, against an `almanac serve` on the demo data.
 
-    ui_browser.py BASE SHOTS_DIR
+    ui_browser.py BASE SHOTS_DIR TOKEN
 
 - crawls every /ui/ link from /ui/ once (plain HTTP, following each distinct
   URL once, up to 20,000 pages): every page answers 200 and every link in it
@@ -10,10 +10,12 @@ Debian's chromedriver, against an `almanac serve` on the demo data.
   reports the console's errors;
 - the diff page shows the counts the diff API gives;
 - the image size chart has one point per compose the sizes API lists;
+- signed in with TOKEN, a waiver created from a gating page changes the
+  decision the page shows;
 - screenshots of the main pages into SHOTS_DIR.
 
 Prints one JSON object: {"pages", "links", "loaded", "console_errors",
-"broken", "diff", "chart", "shots"}.
+"broken", "diff", "chart", "waiver", "shots"}.
 """
 
 import json
@@ -28,9 +30,12 @@ from urllib.parse import urljoin, urlsplit
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 BASE = sys.argv[1].rstrip("/")
 SHOTS = sys.argv[2]
+TOKEN = sys.argv[3]
 
 
 class Links(HTMLParser):
@@ -143,7 +148,40 @@ def main():
                  "composes": len(ids), "query": query}
         driver.save_screenshot(f"{SHOTS}/image-sizes.png")
 
-        shots = ["diff.png", "compose.png", "image-sizes.png"]
+        # A waiver from the gating page changes the decision shown.
+        failed = json.loads(fetch(f"{BASE}/api/v2.0/results?outcome=FAILED&limit=100")[1])["data"]
+        target = None
+        for r in failed:
+            item = (r["data"].get("item") or [""])[0]
+            m = re.search(r"\.fc(\d+)$", item)
+            if not m:
+                continue
+            gate = f"/ui/gating?subject_type=koji_build&subject={item}&product_version=fedora-{m.group(1)}"
+            html = fetch(BASE + gate)[1]
+            if 'data-satisfied="false"' in html and html.count('<td><span class="badge bad">unsatisfied</span></td>') == 1:
+                target = gate
+                break
+        driver.get(BASE + "/ui/sign-in")
+        driver.find_element(By.NAME, "token").send_keys(TOKEN)
+        button = driver.find_element(By.CSS_SELECTOR, "form[action='/ui/sign-in'] button")
+        button.click()
+        WebDriverWait(driver, 20).until(EC.staleness_of(button))
+        signed = "Signed in as" in driver.page_source
+        driver.get(BASE + target)
+        if not driver.find_elements(By.ID, "verdict"):
+            raise SystemExit(f"no verdict on {target}: {driver.page_source[:3000]}")
+        before = driver.find_element(By.ID, "verdict").get_attribute("data-satisfied")
+        driver.save_screenshot(f"{SHOTS}/gating.png")
+        form = driver.find_element(By.CSS_SELECTOR, "form.waive")
+        form.find_element(By.NAME, "comment").send_keys("known flake, waived from the web UI test")
+        button = form.find_element(By.CSS_SELECTOR, "button")
+        button.click()
+        WebDriverWait(driver, 20).until(EC.staleness_of(button))
+        after = driver.find_element(By.ID, "verdict").get_attribute("data-satisfied")
+        waived_rows = len(driver.find_elements(By.XPATH, "//td/span[contains(@class,'badge') and text()='waived']"))
+        waiver = {"page": target, "signed_in": signed, "before": before, "after": after, "waived_rows": waived_rows,
+                  "url_after": driver.current_url.replace(BASE, "")}
+        shots = ["diff.png", "compose.png", "image-sizes.png", "gating.png"]
         for name, path in [("home.png", "/ui/"), ("composes.png", "/ui/composes"), ("release.png", "/ui/releases/fedora-41"),
                            ("results.png", "/ui/results"), ("journal.png", "/ui/journal")]:
             driver.get(BASE + path)
@@ -152,7 +190,7 @@ def main():
     finally:
         driver.quit()
     print(json.dumps({"pages": len(pages), "links": len(checked), "loaded": loaded, "console_errors": errors,
-                      "broken": broken[:50], "diff": diff, "chart": chart, "shots": shots}))
+                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "shots": shots}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 //! chromedriver, driven by Selenium: `tests/python/ui_browser.py`) against
 //! `almanac demo` data: every page and link answers, no console errors,
 //! the diff page shows the diff API's counts, the size chart one point per
-//! compose; screenshots of the main pages go to `docs/screenshots/`.
+//! compose, and a waiver made from a gating page (signed in with a token)
+//! changes the decision shown; screenshots of the main pages go to
+//! `docs/screenshots/`.
 
 use crate::support::{Server, almanac, repo_root, venv_python};
 use serde_json::Value;
@@ -29,13 +31,29 @@ fn every_page_of_the_demo_loads_in_a_browser_and_shows_what_the_api_says() {
         "almanac demo: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let server = Server::start(&db, &[]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    let token = said
+        .lines()
+        .find_map(|l| l.strip_prefix("write token (user demo, superuser): "))
+        .unwrap_or_else(|| panic!("the demo prints its write token: {said}"))
+        .trim()
+        .to_string();
+    // The demo's gating policies, as `almanac demo` serves them.
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::copy(
+        repo_root().join("crates/cli/src/demo_data/policies.yaml"),
+        policies.join("policies.yaml"),
+    )
+    .unwrap();
+    let server = Server::start(&db, &["--policies", policies.to_str().unwrap()]);
     let shots = repo_root().join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new(venv_python())
         .arg(repo_root().join("tests/python/ui_browser.py"))
         .arg(&server.url)
         .arg(&shots)
+        .arg(&token)
         .output()
         .unwrap();
     assert!(
@@ -72,6 +90,17 @@ fn every_page_of_the_demo_loads_in_a_browser_and_shows_what_the_api_says() {
     assert_eq!(
         chart["points"], chart["composes"],
         "every demo compose has that image: {r}"
+    );
+    let w = &r["waiver"];
+    assert_eq!(w["signed_in"], true, "{r}");
+    assert_eq!(
+        (w["before"].as_str(), w["after"].as_str()),
+        (Some("false"), Some("true")),
+        "the waiver made from the page satisfies the decision: {r}"
+    );
+    assert!(
+        w["url_after"].as_str().unwrap().starts_with("/ui/gating?"),
+        "back on the gating page: {r}"
     );
     for shot in r["shots"].as_array().unwrap() {
         let f = shots.join(shot.as_str().unwrap());

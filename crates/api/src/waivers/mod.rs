@@ -53,7 +53,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A refusal in WaiverDB's shape.
 #[derive(Debug)]
-pub struct WaiverError(StatusCode, String);
+pub struct WaiverError(pub(crate) StatusCode, pub(crate) String);
 
 impl WaiverError {
     fn bad(message: impl Into<String>) -> WaiverError {
@@ -292,9 +292,32 @@ async fn create(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    authorize(&state, &user, &waivers).await?;
+    let actor = almanac_store::Actor::user(&user.username, "http");
+    let username = user.username.clone();
+    let stored = state
+        .store
+        .write(move |c| store::create(c, &waivers, &username, &actor))
+        .await?;
+    let answer = if many {
+        Value::Array(stored.iter().map(store::Waiver::to_json).collect())
+    } else {
+        stored[0].to_json()
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Whether `user` may submit `waivers`: each one's testcase under the
+/// permission mapping, for themselves or (superusers and proxy users) for
+/// the user it names. The API's and the web UI's one check.
+pub(crate) async fn authorize(
+    state: &AppState,
+    user: &almanac_store::tokens::User,
+    waivers: &[NewWaiver],
+) -> Result<(), WaiverError> {
     let settings = &state.settings.waivers;
     let may_proxy = user.is_superuser || settings.superusers.contains(&user.username);
-    for w in &waivers {
+    for w in waivers {
         let (who, groups) = match &w.username {
             Some(other) if *other != user.username => {
                 if !may_proxy {
@@ -322,18 +345,7 @@ async fn create(
             ));
         }
     }
-    let actor = almanac_store::Actor::user(&user.username, "http");
-    let username = user.username.clone();
-    let stored = state
-        .store
-        .write(move |c| store::create(c, &waivers, &username, &actor))
-        .await?;
-    let answer = if many {
-        Value::Array(stored.iter().map(store::Waiver::to_json).collect())
-    } else {
-        stored[0].to_json()
-    };
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    Ok(())
 }
 
 /// A waiver given by `result_id` (as `waiverdb-cli -r` sends it): its

@@ -124,8 +124,10 @@ const NAV: &[(&str, &str)] = &[
     ("/ui/releases", "Releases"),
     ("/ui/composes", "Composes"),
     ("/ui/results", "Results"),
+    ("/ui/gating", "Gating"),
     ("/ui/journal", "Bus journal"),
     ("/ui/changesets", "Changesets"),
+    ("/ui/sign-in", "Sign in"),
 ];
 
 const STYLE: &str = "

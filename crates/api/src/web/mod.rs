@@ -5,10 +5,14 @@
 //!
 //! - [`html`]: escaping, the layout, tables, pagers, filter forms;
 //! - [`pages`]: home, releases, composes (a compose, a diff, image sizes
-//!   over time), results, the bus journal, changesets.
+//!   over time), results, the bus journal, changesets;
+//! - [`gating`]: a subject's decision, its waivers, waiving from the page;
+//! - [`session`]: signing in with an API token, the CSRF guard.
 
+mod gating;
 pub mod html;
 mod pages;
+mod session;
 
 use crate::AppState;
 use almanac_store::StoreError;
@@ -31,6 +35,13 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/results/{id}", get(pages::result))
         .route("/ui/journal", get(pages::journal_page))
         .route("/ui/changesets", get(pages::changesets))
+        .route("/ui/gating", get(gating::decision))
+        .route("/ui/waivers", axum::routing::post(gating::waive))
+        .route(
+            "/ui/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/ui/sign-out", axum::routing::post(session::sign_out))
 }
 
 /// A page that cannot be shown: its status and why, as a page.
@@ -44,6 +55,13 @@ impl UiError {
     pub fn bad(message: impl Into<String>) -> UiError {
         UiError {
             status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(status: StatusCode, message: impl Into<String>) -> UiError {
+        UiError {
+            status,
             message: message.into(),
         }
     }
