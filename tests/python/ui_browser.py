@@ -181,7 +181,13 @@ def main():
         waived_rows = len(driver.find_elements(By.XPATH, "//td/span[contains(@class,'badge') and text()='waived']"))
         waiver = {"page": target, "signed_in": signed, "before": before, "after": after, "waived_rows": waived_rows,
                   "url_after": driver.current_url.replace(BASE, "")}
-        shots = ["diff.png", "compose.png", "image-sizes.png", "gating.png"]
+        # The graph: a bootstrap cycle of the demo (gcc and glibc build each other) marked.
+        driver.get(f"{BASE}/ui/graph?artifact=build:gcc-2.11-1.fc42&depth=4")
+        graph = {"boxes": len(driver.find_elements(By.CSS_SELECTOR, "svg.almanac-graph a")),
+                 "on_cycle": len(driver.find_elements(By.CSS_SELECTOR, "svg.almanac-graph a.cycle")),
+                 "plan_steps": len(driver.find_elements(By.XPATH, "//h2[contains(., 'rebuild plan')]/following-sibling::table[1]//tbody/tr"))}
+        driver.save_screenshot(f"{SHOTS}/graph.png")
+        shots = ["diff.png", "compose.png", "image-sizes.png", "gating.png", "graph.png"]
         for name, path in [("home.png", "/ui/"), ("composes.png", "/ui/composes"), ("release.png", "/ui/releases/fedora-41"),
                            ("results.png", "/ui/results"), ("journal.png", "/ui/journal")]:
             driver.get(BASE + path)
@@ -190,7 +196,7 @@ def main():
     finally:
         driver.quit()
     print(json.dumps({"pages": len(pages), "links": len(checked), "loaded": loaded, "console_errors": errors,
-                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "shots": shots}))
+                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "graph": graph, "shots": shots}))
 
 
 if __name__ == "__main__":

@@ -102,6 +102,16 @@ fn every_page_of_the_demo_loads_in_a_browser_and_shows_what_the_api_says() {
         w["url_after"].as_str().unwrap().starts_with("/ui/gating?"),
         "back on the gating page: {r}"
     );
+    let g = &r["graph"];
+    assert!(
+        g["on_cycle"].as_u64().unwrap() >= 2,
+        "gcc and glibc's bootstrap cycle is marked: {r}"
+    );
+    assert!(
+        g["boxes"].as_u64().unwrap() > g["on_cycle"].as_u64().unwrap(),
+        "{r}"
+    );
+    assert!(g["plan_steps"].as_u64().unwrap() > 0, "a rebuild plan: {r}");
     for shot in r["shots"].as_array().unwrap() {
         let f = shots.join(shot.as_str().unwrap());
         assert!(

@@ -578,3 +578,156 @@ mod tests {
         assert!(!svg.contains("<polyline"));
     }
 }
+
+/// One artifact of a drawing by tier: its column (negative: its inputs,
+/// positive: its consumers, 0: the artifact itself), its name, where it
+/// leads, and whether it is on a cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Box_ {
+    pub column: i32,
+    pub name: String,
+    pub href: String,
+    pub on_cycle: bool,
+}
+
+const GRAPH_STYLE: &str = "
+.almanac-graph{--g-bg:#ffffff;--g-fg:#1f2328;--g-muted:#59636e;--g-box:#f6f8fa;--g-line:#8c959f;--g-focus:#0969da;--g-cycle:#cf222e}
+@media (prefers-color-scheme: dark){.almanac-graph{--g-bg:#0d1117;--g-fg:#e6edf3;--g-muted:#9198a1;--g-box:#161b22;--g-line:#6e7681;--g-focus:#4493f8;--g-cycle:#ff7b72}}
+.almanac-graph .bg{fill:var(--g-bg)}
+.almanac-graph text{fill:var(--g-fg);font:12px ui-monospace,monospace}
+.almanac-graph .head{fill:var(--g-muted);font:12px system-ui,sans-serif}
+.almanac-graph rect{fill:var(--g-box);stroke:var(--g-line);stroke-width:1}
+.almanac-graph .focus rect{stroke:var(--g-focus);stroke-width:2}
+.almanac-graph .cycle rect{stroke:var(--g-cycle);stroke-width:2;stroke-dasharray:4 2}
+.almanac-graph .edge{stroke:var(--g-line);stroke-width:1;fill:none}
+.almanac-graph a:hover rect,.almanac-graph a:focus rect{stroke:var(--g-focus);stroke-width:2}
+";
+
+/// Draws artifacts in columns by tier (inputs to the left, consumers to
+/// the right) with the edges between them (`(input, artifact)` by name,
+/// drawn when both ends are drawn). Each box is a link with the full name
+/// as its tooltip; cycle members are outlined. Drawn at its natural size
+/// (text stays legible however many tiers; the page scrolls). Pure string
+/// building.
+pub fn tier_drawing(boxes: &[Box_], edges: &[(String, String)]) -> String {
+    const COL: f64 = 270.0;
+    const BOX_W: f64 = 230.0;
+    const ROW: f64 = 30.0;
+    const BOX_H: f64 = 22.0;
+    const TOP: f64 = 40.0;
+    const CHARS: usize = 30;
+    let min = boxes.iter().map(|b| b.column).min().unwrap_or(0);
+    let max = boxes.iter().map(|b| b.column).max().unwrap_or(0);
+    let mut rows: std::collections::BTreeMap<i32, usize> = std::collections::BTreeMap::new();
+    let mut at: std::collections::HashMap<&str, (f64, f64)> = std::collections::HashMap::new();
+    for b in boxes {
+        let r = rows.entry(b.column).or_default();
+        let x = 10.0 + f64::from(b.column - min) * COL;
+        let y = TOP + *r as f64 * ROW;
+        *r += 1;
+        at.entry(b.name.as_str()).or_insert((x, y));
+    }
+    let height = TOP + rows.values().copied().max().unwrap_or(1) as f64 * ROW + 10.0;
+    let width = 20.0 + f64::from(max - min) * COL + BOX_W;
+    let mut svg = String::with_capacity(1024 + boxes.len() * 400);
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"almanac-graph\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" aria-label=\"artifacts by tier\">\
+<style>{GRAPH_STYLE}</style><rect class=\"bg\" x=\"0\" y=\"0\" width=\"{width:.0}\" height=\"{height:.0}\" style=\"stroke:none\"/>"
+    );
+    for c in min..=max {
+        let label = match c {
+            0 => "the artifact".to_string(),
+            c if c < 0 => format!("inputs, depth {}", -c),
+            c => format!("consumers, depth {c}"),
+        };
+        let x = 10.0 + f64::from(c - min) * COL;
+        let _ = write!(
+            svg,
+            "<text class=\"head\" x=\"{x:.0}\" y=\"22\">{}</text>",
+            escape(&label)
+        );
+    }
+    for (input, artifact) in edges {
+        if let (Some(&(x1, y1)), Some(&(x2, y2))) =
+            (at.get(input.as_str()), at.get(artifact.as_str()))
+        {
+            let (sx, sy, ex, ey) = (x1 + BOX_W, y1 + BOX_H / 2.0, x2, y2 + BOX_H / 2.0);
+            let mid = (sx + ex) / 2.0;
+            let _ = write!(
+                svg,
+                "<path class=\"edge\" d=\"M{sx:.0},{sy:.0} C{mid:.0},{sy:.0} {mid:.0},{ey:.0} {ex:.0},{ey:.0}\"/>"
+            );
+        }
+    }
+    let mut drawn = std::collections::HashSet::new();
+    for b in boxes {
+        if !drawn.insert(b.name.as_str()) {
+            continue;
+        }
+        let (x, y) = at[b.name.as_str()];
+        let class = if b.column == 0 {
+            "focus"
+        } else if b.on_cycle {
+            "cycle"
+        } else {
+            "node"
+        };
+        let shown: String = if b.name.chars().count() > CHARS {
+            let head: String = b.name.chars().take(CHARS - 1).collect();
+            format!("{head}…")
+        } else {
+            b.name.clone()
+        };
+        let _ = write!(
+            svg,
+            "<a href=\"{}\" class=\"{class}\" data-node=\"{}\"><title>{}{}</title><rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{BOX_W:.0}\" height=\"{BOX_H:.0}\" rx=\"4\"/><text x=\"{:.0}\" y=\"{:.0}\">{}</text></a>",
+            escape(&b.href),
+            escape(&b.name),
+            escape(&b.name),
+            if b.on_cycle { " (on a cycle)" } else { "" },
+            x + 6.0,
+            y + 15.0,
+            escape(&shown)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tier_tests {
+    use super::*;
+
+    #[test]
+    fn boxes_are_links_in_their_columns_and_cycles_are_marked() {
+        let b = |column, name: &str, on_cycle| Box_ {
+            column,
+            name: name.into(),
+            href: format!("/ui/graph?artifact={name}"),
+            on_cycle,
+        };
+        let svg = tier_drawing(
+            &[
+                b(-1, "component:bash", false),
+                b(0, "build:bash-1", false),
+                b(1, "rpm:<bash>", true),
+            ],
+            &[
+                ("component:bash".into(), "build:bash-1".into()),
+                ("build:bash-1".into(), "rpm:<bash>".into()),
+            ],
+        );
+        assert_eq!(svg.matches("<a href=").count(), 3);
+        assert_eq!(svg.matches("class=\"edge\"").count(), 2);
+        assert!(
+            svg.contains("class=\"cycle\" data-node=\"rpm:&lt;bash&gt;\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("class=\"focus\" data-node=\"build:bash-1\""),
+            "{svg}"
+        );
+        assert!(svg.contains("inputs, depth 1") && svg.contains("consumers, depth 1"));
+    }
+}

@@ -93,6 +93,16 @@ pub fn redelivered(conn: &mut dyn Conn, message_id: &str) -> StoreResult<Option<
         .ok_or_else(|| StoreError::Internal(format!("journal status '{status}'")))
 }
 
+/// When the newest message was received, if any was.
+pub fn last_received(conn: &mut dyn Conn) -> StoreResult<Option<Timestamp>> {
+    Ok(conn
+        .query_opt("SELECT max(received_at) FROM bus_journal", &[])?
+        .map(|r| r.opt_int(0))
+        .transpose()?
+        .flatten()
+        .map(Timestamp::from_micros))
+}
+
 /// [`redelivered`] for a batch: the journal's status of each id it holds
 /// (each counted as delivered once more), in two statements.
 pub fn redelivered_many(

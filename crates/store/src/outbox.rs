@@ -57,6 +57,19 @@ pub fn unpublished(conn: &mut dyn Conn, limit: i64) -> StoreResult<Vec<StoredEve
     rows.into_iter().map(read_event).collect()
 }
 
+/// How many events wait to be published, and the commit time of the
+/// oldest of them (the relay's lag).
+pub fn backlog(conn: &mut dyn Conn) -> StoreResult<(i64, Option<Timestamp>)> {
+    let row = conn.query_opt(
+        "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL",
+        &[],
+    )?;
+    Ok(match row {
+        Some(r) => (r.int(0)?, r.opt_int(1)?.map(Timestamp::from_micros)),
+        None => (0, None),
+    })
+}
+
 /// Events after `after_id` whose topic is one of `topics`, in id order: what
 /// a reader of the outbox with its own cursor (see [`cursor`]) takes next.
 pub fn after(

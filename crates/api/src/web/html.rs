@@ -125,6 +125,7 @@ const NAV: &[(&str, &str)] = &[
     ("/ui/composes", "Composes"),
     ("/ui/results", "Results"),
     ("/ui/gating", "Gating"),
+    ("/ui/graph", "Graph"),
     ("/ui/journal", "Bus journal"),
     ("/ui/changesets", "Changesets"),
     ("/ui/sign-in", "Sign in"),
@@ -157,6 +158,7 @@ form.filters{display:flex;gap:.8em;flex-wrap:wrap;align-items:end;margin:.4em 0 
 input,button,select{font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:.2em .4em}
 .pager{margin:.6em 0}
 .chart{max-width:60em}
+.drawing{overflow-x:auto;max-width:100%}
 code,pre{font-family:ui-monospace,monospace;font-size:.92em}
 pre{background:var(--head);padding:.6em;overflow:auto}
 ";

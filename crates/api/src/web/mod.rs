@@ -6,10 +6,12 @@
 //! - [`html`]: escaping, the layout, tables, pagers, filter forms;
 //! - [`pages`]: home, releases, composes (a compose, a diff, image sizes
 //!   over time), results, the bus journal, changesets;
+//! - [`graph`]: an artifact's inputs and consumers by tier, its rebuild plan;
 //! - [`gating`]: a subject's decision, its waivers, waiving from the page;
 //! - [`session`]: signing in with an API token, the CSRF guard.
 
 mod gating;
+mod graph;
 pub mod html;
 mod pages;
 mod session;
@@ -36,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/journal", get(pages::journal_page))
         .route("/ui/changesets", get(pages::changesets))
         .route("/ui/gating", get(gating::decision))
+        .route("/ui/graph", get(graph::view))
         .route("/ui/waivers", axum::routing::post(gating::waive))
         .route(
             "/ui/sign-in",

@@ -39,7 +39,7 @@ fn page_no(p: &BTreeMap<String, String>) -> Result<u64, UiError> {
 const PER_PAGE: u64 = 50;
 
 pub async fn home(State(state): State<AppState>) -> Result<Html<String>, UiError> {
-    let (counts, latest, journal_counts, runs) = state
+    let (counts, latest, journal_counts, runs, bus) = state
         .store
         .read(|c| {
             let mut counts = Vec::new();
@@ -69,9 +69,20 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, UiError
                 Some((1, 10)),
             )?
             .1;
-            Ok((counts, latest, journal::counts(c)?, audits::last_runs(c)?))
+            let bus = (
+                journal::last_received(c)?,
+                almanac_store::outbox::backlog(c)?,
+            );
+            Ok((
+                counts,
+                latest,
+                journal::counts(c)?,
+                audits::last_runs(c)?,
+                bus,
+            ))
         })
         .await?;
+    let (last_message, (backlog, oldest)) = bus;
     let mut body = String::from("<div class=\"cards\">");
     for (label, n) in &counts {
         let _ = write!(
@@ -82,6 +93,20 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, UiError
     body.push_str("</div><h2>Latest composes</h2>");
     body.push_str(&compose_table(&latest));
     body.push_str("<h2>Bus</h2>");
+    let now = almanac_model::Timestamp::now().micros();
+    let _ = write!(
+        body,
+        "<p>Last message received: {}. Events waiting to be published: {backlog}{}.</p>",
+        last_message.map_or("none yet".to_string(), |t| format!(
+            "{} ({} s ago)",
+            t,
+            (now - t.micros()) / 1_000_000
+        )),
+        oldest.map_or(String::new(), |t| format!(
+            ", the oldest committed {} s ago",
+            (now - t.micros()) / 1_000_000
+        ))
+    );
     let rows: Vec<Vec<String>> = journal_counts
         .iter()
         .map(|(status, n)| {

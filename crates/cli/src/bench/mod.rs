@@ -12,6 +12,7 @@ mod graph;
 mod http;
 mod pdc;
 mod results;
+mod ui;
 
 use crate::sample::Rng;
 use almanac_store::Engine;
@@ -36,6 +37,8 @@ pub enum BenchCommand {
     Bus(bus::BusArgs),
     /// Import and audit at distribution scale from local sources.
     Audit(audit::AuditArgs),
+    /// The web UI: the server time of each page at scale.
+    Ui(ui::UiArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,6 +99,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Graph(args) => graph::run(&args),
         BenchCommand::Bus(args) => bus::run(&args),
         BenchCommand::Audit(args) => audit::run(&args),
+        BenchCommand::Ui(args) => ui::run(&args),
     }
 }
 
