@@ -75,6 +75,8 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     /// The artifact graph in memory, following the store's commits.
     pub graph: Arc<GraphIndex>,
+    /// What the web UI keeps between requests.
+    pub ui: Arc<web::Cache>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             store,
             settings: Arc::new(settings),
             graph: Arc::new(GraphIndex::new()),
+            ui: Arc::new(web::Cache::default()),
         }
     }
 

@@ -142,6 +142,64 @@ pub fn record(conn: &mut dyn Conn, actor: &Actor, changes: Vec<Change>) -> Store
     Ok(())
 }
 
+/// A changeset's header and how many objects of each class it touched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangesetSummary {
+    pub id: i64,
+    pub author: Option<String>,
+    pub comment: Option<String>,
+    pub source: String,
+    pub committed_on: Timestamp,
+    /// (class, count), by class.
+    pub classes: Vec<(String, i64)>,
+}
+
+/// The newest changesets, `limit` after `offset`, each with its changes
+/// counted by class in the database (a bulk load's changeset can hold tens
+/// of thousands); and how many there are.
+pub fn summaries(
+    conn: &mut dyn Conn,
+    offset: u64,
+    limit: u64,
+) -> StoreResult<(i64, Vec<ChangesetSummary>)> {
+    let total = conn
+        .query_opt("SELECT count(*) FROM changesets", &[])?
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or(0);
+    let mut out: Vec<ChangesetSummary> = Vec::new();
+    for mut r in conn.query(
+        "SELECT id, author, comment, source, committed_on FROM changesets ORDER BY id DESC LIMIT $1 OFFSET $2",
+        &[(limit as i64).into(), (offset as i64).into()],
+    )? {
+        out.push(ChangesetSummary {
+            id: r.int(0)?,
+            author: r.opt_text(1)?,
+            comment: r.opt_text(2)?,
+            source: r.text(3)?,
+            committed_on: Timestamp::from_micros(r.int(4)?),
+            classes: Vec::new(),
+        });
+    }
+    if out.is_empty() {
+        return Ok((total, out));
+    }
+    let ids: Vec<i64> = out.iter().map(|c| c.id).collect();
+    let mut by: std::collections::HashMap<i64, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    for mut r in conn.query(
+        "SELECT changeset_id, target_class, count(*) FROM changes WHERE changeset_id = ANY($1) \
+         GROUP BY changeset_id, target_class ORDER BY changeset_id, target_class",
+        &[crate::db::Value::IntList(ids)],
+    )? {
+        if let Some(i) = by.get_mut(&r.int(0)?) {
+            let i = *i;
+            out[i].classes.push((r.text(1)?, r.int(2)?));
+        }
+    }
+    Ok((total, out))
+}
+
 /// A recorded change, as read back for history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedChange {

@@ -913,6 +913,62 @@ pub fn previous_compose(conn: &mut dyn Conn, compose: &Compose) -> StoreResult<O
     row.map(|mut r| r.text(0)).transpose().map_err(Into::into)
 }
 
+/// One rpm entry of a compose: the tree it is in, and the rpm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRpm {
+    pub variant: String,
+    pub arch: String,
+    pub nevra: String,
+    pub sigkey: Option<String>,
+    pub category: String,
+}
+
+/// A page of a compose's rpm entries, tree by tree in index order (a page
+/// deep in a 250,000-entry compose costs its offset, not a sort of all),
+/// or those whose name starts with `prefix`, by name (through the name
+/// index). Answers up to `limit` entries after `offset`.
+pub fn tree_rpms(
+    conn: &mut dyn Conn,
+    compose: i64,
+    prefix: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> StoreResult<Vec<TreeRpm>> {
+    const COLUMNS: &str = "v.uid, t.arch, r.nevra, cr.sigkey, cr.category";
+    const FROM: &str = "compose_trees t JOIN compose_variants v ON v.id = t.variant_id \
+        JOIN compose_rpms cr ON cr.tree_id = t.id JOIN rpms r ON r.id = cr.rpm_id";
+    let rows = match prefix.filter(|p| !p.is_empty()) {
+        None => conn.query_uncached(
+            &format!("SELECT {COLUMNS} FROM {FROM} WHERE t.compose_id = $1 ORDER BY t.id, cr.rpm_id LIMIT $2 OFFSET $3"),
+            &[compose.into(), (limit as i64).into(), (offset as i64).into()],
+        )?,
+        Some(p) => conn.query_uncached(
+            &format!(
+                "SELECT {COLUMNS} FROM {FROM} WHERE t.compose_id = $1 AND r.name >= $2 AND r.name < $3 \
+                 ORDER BY r.name, r.nevra, t.id LIMIT $4 OFFSET $5"
+            ),
+            &[
+                compose.into(),
+                p.into(),
+                format!("{p}\u{10FFFF}").into(),
+                (limit as i64).into(),
+                (offset as i64).into(),
+            ],
+        )?,
+    };
+    rows.into_iter()
+        .map(|mut r| {
+            Ok(TreeRpm {
+                variant: r.text(0)?,
+                arch: r.text(1)?,
+                nevra: r.text(2)?,
+                sigkey: r.opt_text(3)?,
+                category: r.text(4)?,
+            })
+        })
+        .collect()
+}
+
 // --- history -----------------------------------------------------------------
 
 /// One image's size in one compose.

@@ -47,6 +47,47 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/sign-out", axum::routing::post(session::sign_out))
 }
 
+/// What the pages keep between requests: the last diffs computed (two
+/// composes' diff never changes: a compose is not changed once imported).
+#[derive(Default)]
+pub struct Cache {
+    diffs: std::sync::Mutex<Vec<DiffEntry>>,
+}
+
+type DiffEntry = (
+    (String, String),
+    std::sync::Arc<almanac_model::compose_diff::ComposeDiff>,
+);
+
+/// Diffs kept (each up to a few MiB for composes of 250,000 entries).
+const DIFFS_KEPT: usize = 8;
+
+impl Cache {
+    pub fn diff(
+        &self,
+        key: &(String, String),
+    ) -> Option<std::sync::Arc<almanac_model::compose_diff::ComposeDiff>> {
+        let list = self.diffs.lock().ok()?;
+        list.iter().find(|(k, _)| k == key).map(|(_, d)| d.clone())
+    }
+
+    pub fn keep_diff(
+        &self,
+        key: (String, String),
+        d: almanac_model::compose_diff::ComposeDiff,
+    ) -> std::sync::Arc<almanac_model::compose_diff::ComposeDiff> {
+        let d = std::sync::Arc::new(d);
+        if let Ok(mut list) = self.diffs.lock() {
+            list.retain(|(k, _)| *k != key);
+            if list.len() >= DIFFS_KEPT {
+                list.remove(0);
+            }
+            list.push((key, d.clone()));
+        }
+        d
+    }
+}
+
 /// A page that cannot be shown: its status and why, as a page.
 #[derive(Debug)]
 pub struct UiError {

@@ -8,10 +8,8 @@ use crate::AppState;
 use almanac_model::compose_diff::human_size;
 use almanac_model::results::{PageLimits, ResultQuery};
 use almanac_model::svg::{Point, size_chart};
-use almanac_store::changes::{ChangesetFilter, list_changesets};
 use almanac_store::composes::{self, ComposeFilter, SizeQuery};
 use almanac_store::journal::{self, Filter, Status};
-use almanac_store::packages::{RpmFilter, list_rpms};
 use almanac_store::releases::{ReleaseFilter, list_releases};
 use almanac_store::{audits, results};
 use axum::extract::{Path, Query, State};
@@ -43,16 +41,18 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, UiError
         .store
         .read(|c| {
             let mut counts = Vec::new();
-            for (label, table) in [
-                ("releases", "releases"),
-                ("composes", "composes"),
-                ("rpms", "rpms"),
-                ("components", "release_components"),
-                ("results", "results"),
-                ("waivers", "waivers"),
+            // The big tables (never deleted from) by their newest id, which a
+            // count would read whole for.
+            for (label, table, how) in [
+                ("releases", "releases", "count(*)"),
+                ("composes", "composes", "count(*)"),
+                ("rpms", "rpms", "coalesce(max(id), 0)"),
+                ("components", "release_components", "count(*)"),
+                ("results", "results", "coalesce(max(id), 0)"),
+                ("waivers", "waivers", "count(*)"),
             ] {
                 let n = c
-                    .query_opt(&format!("SELECT count(*) FROM {table}"), &[])?
+                    .query_opt(&format!("SELECT {how} FROM {table}"), &[])?
                     .map(|r| r.int(0))
                     .transpose()?
                     .unwrap_or(0);
@@ -237,20 +237,17 @@ pub async fn compose(
             let trees = composes::trees(c, compose.pk)?;
             let images = composes::compose_images(c, compose.pk)?;
             let previous = composes::previous_compose(c, &compose)?;
-            let f = RpmFilter {
-                composes: vec![cid.clone()],
-                names: if q.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![regex_lite::escape(&q)]
-                },
-                ..Default::default()
-            };
-            let rpms = list_rpms(c, &f, &["name".into(), "arch".into()], Some((n, PER_PAGE)))?;
+            let rpms = composes::tree_rpms(
+                c,
+                compose.pk,
+                Some(q.as_str()),
+                (n - 1) * PER_PAGE,
+                PER_PAGE + 1,
+            )?;
             Ok(Some((compose, trees, images, previous, rpms)))
         })
         .await?;
-    let Some((compose, trees, images, previous, (rpm_total, rpms))) = found else {
+    let Some((compose, trees, images, previous, mut rpms)) = found else {
         return Err(UiError::not_found(format!("there is no compose {id}")));
     };
     let state2 = state.clone();
@@ -346,22 +343,34 @@ pub async fn compose(
     let _ = write!(body, "<h2>Rpms</h2>");
     body.push_str(&filters(
         &format!("/ui/composes/{}", seg(&id)),
-        &[("rpm", "name contains", &rpm)],
+        &[("rpm", "name starts with", &rpm)],
     ));
-    let _ = write!(body, "<p class=\"muted\">{rpm_total} rpms</p>");
+    if rpm.is_empty() {
+        let _ = write!(
+            body,
+            "<p class=\"muted\">{} rpm entries, tree by tree</p>",
+            compose.rpm_count
+        );
+    }
+    let more = rpms.len() as u64 > PER_PAGE;
+    rpms.truncate(PER_PAGE as usize);
     let rows: Vec<Vec<String>> = rpms
         .iter()
         .map(|r| {
             vec![
-                esc(&r.name),
-                esc(&r.nevra()),
+                esc(&r.variant),
                 esc(&r.arch),
-                esc(r.srpm_nevra.as_deref().unwrap_or("(source)")),
+                esc(&r.nevra),
+                esc(&r.category),
+                esc(r.sigkey.as_deref().unwrap_or("(unsigned)")),
             ]
         })
         .collect();
-    body.push_str(&table(&["name", "nevra", "arch", "srpm"], &rows));
-    body.push_str(&pager(n, n * PER_PAGE < rpm_total as u64, |k| {
+    body.push_str(&table(
+        &["variant", "arch", "nevra", "category", "sigkey"],
+        &rows,
+    ));
+    body.push_str(&pager(n, more, |k| {
         url(
             &format!("/ui/composes/{}", seg(&id)),
             &[("rpm", &rpm), ("page", &k.to_string())],
@@ -407,7 +416,7 @@ pub async fn diff(
             } else {
                 old.clone()
             };
-            Ok(Some((Some(composes::diff(c, &old, &new)?), others)))
+            Ok(Some((Some(old), others)))
         })
         .await?
         .ok_or_else(|| UiError::not_found(format!("there is no compose {id}")))?;
@@ -436,7 +445,7 @@ pub async fn diff(
             &body,
         )));
     };
-    let d = d.map_err(|missing| UiError::not_found(format!("there is no compose {missing}")))?;
+    let d = diff_of(&state, &d, &id).await?;
     let t = &d.totals;
     let mut body = picker;
     let _ = write!(
@@ -495,6 +504,8 @@ pub async fn diff(
                 .iter()
                 .map(|u| vec![badge("downgraded"), esc(&u.old), esc(&u.new)]),
         );
+        let listed = rows.len();
+        rows.truncate(DIFF_ROWS);
         rows.extend(tree.images_resized.iter().map(|i| {
             vec![
                 badge("resized"),
@@ -508,12 +519,49 @@ pub async fn diff(
             ]
         }));
         body.push_str(&table(&["", "old", "new"], &rows));
+        if listed > DIFF_ROWS {
+            let _ = write!(
+                body,
+                "<p class=\"muted\">... and {} more: {}</p>",
+                listed - DIFF_ROWS,
+                a(
+                    &url(
+                        &format!("/api/almanac/v1/composes/{}/diff", seg(&d.new)),
+                        &[("against", &d.old), ("format", "text"), ("verbose", "true")]
+                    ),
+                    "every change, as text"
+                )
+            );
+        }
     }
     Ok(Html(page(
         &format!("What changed in {}", d.new),
         "/ui/composes",
         &body,
     )))
+}
+
+/// Package changes a tree's table lists before "and N more".
+const DIFF_ROWS: usize = 200;
+
+/// The diff of two composes, from the cache (composes do not change once
+/// imported) or computed and kept.
+async fn diff_of(
+    state: &AppState,
+    old: &str,
+    new: &str,
+) -> Result<std::sync::Arc<almanac_model::compose_diff::ComposeDiff>, UiError> {
+    let key = (old.to_string(), new.to_string());
+    if let Some(d) = state.ui.diff(&key) {
+        return Ok(d);
+    }
+    let (o, n) = key.clone();
+    let d = state
+        .store
+        .read(move |c| composes::diff(c, &o, &n))
+        .await?
+        .map_err(|missing| UiError::not_found(format!("there is no compose {missing}")))?;
+    Ok(state.ui.keep_diff(key, d))
 }
 
 pub async fn image_sizes(
@@ -801,22 +849,12 @@ pub async fn changesets(
     let n = page_no(&p)?;
     let (total, list) = state
         .store
-        .read(move |c| {
-            list_changesets(
-                c,
-                &ChangesetFilter::default(),
-                &["-id".into()],
-                Some((n, PER_PAGE)),
-            )
-        })
+        .read(move |c| almanac_store::changes::summaries(c, (n - 1) * PER_PAGE, PER_PAGE))
         .await?;
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|cs| {
-            let mut what: BTreeMap<&str, usize> = BTreeMap::new();
-            for ch in &cs.changes {
-                *what.entry(ch.target_class.as_str()).or_default() += 1;
-            }
+            let what = &cs.classes;
             vec![
                 cs.id.to_string(),
                 esc(&cs.committed_on.to_string()),
