@@ -40,6 +40,8 @@ pub struct GlobalComponentFilter {
     pub upstream_scm_urls: Vec<String>,
     /// Components carrying any of these labels.
     pub labels: Vec<String>,
+    /// Components whose name contains any of these (case-insensitive).
+    pub name_contains: Vec<String>,
 }
 
 pub fn list_global_components(
@@ -54,6 +56,7 @@ pub fn list_global_components(
         l.condition(format!("g.id = ANY({p})"));
     }
     l.any_of("g.name", &f.names)
+        .contains_ci("g.name", &f.name_contains)
         .any_of("g.dist_git_path", &f.dist_git_paths)
         .any_of("g.upstream_homepage", &f.upstream_homepages)
         .any_of("g.upstream_scm_type", &f.upstream_scm_types)

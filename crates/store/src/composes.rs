@@ -944,7 +944,9 @@ pub fn tree_rpms(
         )?,
         Some(p) => conn.query_uncached(
             &format!(
-                "SELECT {COLUMNS} FROM {FROM} WHERE t.compose_id = $1 AND r.name >= $2 AND r.name < $3 \
+                // From the name index: `+` keeps the planners off the
+                // compose's trees (all its entries) as the way in.
+                "SELECT {COLUMNS} FROM {FROM} WHERE +t.compose_id = $1 AND r.name >= $2 AND r.name < $3 \
                  ORDER BY r.name, r.nevra, t.id LIMIT $4 OFFSET $5"
             ),
             &[

@@ -57,17 +57,30 @@ pub fn unpublished(conn: &mut dyn Conn, limit: i64) -> StoreResult<Vec<StoredEve
     rows.into_iter().map(read_event).collect()
 }
 
-/// How many events wait to be published, and the commit time of the
-/// oldest of them (the relay's lag).
+/// Past this many events waiting, the backlog says "at least".
+pub const BACKLOG_COUNTED: i64 = 10_000;
+
+/// How many events wait to be published (counted up to
+/// [`BACKLOG_COUNTED`]: a relay that is off can leave millions), and the
+/// commit time of the oldest of them (the relay's lag).
 pub fn backlog(conn: &mut dyn Conn) -> StoreResult<(i64, Option<Timestamp>)> {
-    let row = conn.query_opt(
-        "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL",
-        &[],
-    )?;
-    Ok(match row {
-        Some(r) => (r.int(0)?, r.opt_int(1)?.map(Timestamp::from_micros)),
-        None => (0, None),
-    })
+    let n = conn
+        .query_opt(
+            "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT $1) waiting",
+            &[(BACKLOG_COUNTED + 1).into()],
+        )?
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or(0);
+    let oldest = conn
+        .query_opt(
+            "SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1",
+            &[],
+        )?
+        .map(|r| r.int(0))
+        .transpose()?
+        .map(Timestamp::from_micros);
+    Ok((n, oldest))
 }
 
 /// Events after `after_id` whose topic is one of `topics`, in id order: what

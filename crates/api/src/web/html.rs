@@ -121,7 +121,9 @@ pub fn filters(action: &str, fields: &[(&str, &str, &str)]) -> String {
 
 const NAV: &[(&str, &str)] = &[
     ("/ui/", "Home"),
+    ("/ui/products", "Products"),
     ("/ui/releases", "Releases"),
+    ("/ui/components", "Components"),
     ("/ui/composes", "Composes"),
     ("/ui/results", "Results"),
     ("/ui/gating", "Gating"),

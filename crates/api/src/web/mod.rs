@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
         .route("/ui/", get(pages::home))
+        .route("/ui/products", get(pages::products))
+        .route("/ui/components", get(pages::components))
         .route("/ui/releases", get(pages::releases))
         .route("/ui/releases/{id}", get(pages::release))
         .route("/ui/composes", get(pages::composes))

@@ -96,12 +96,17 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, UiError
     let now = almanac_model::Timestamp::now().micros();
     let _ = write!(
         body,
-        "<p>Last message received: {}. Events waiting to be published: {backlog}{}.</p>",
+        "<p>Last message received: {}. Events waiting to be published: {}{}.</p>",
         last_message.map_or("none yet".to_string(), |t| format!(
             "{} ({} s ago)",
             t,
             (now - t.micros()) / 1_000_000
         )),
+        if backlog > almanac_store::outbox::BACKLOG_COUNTED {
+            format!("more than {}", almanac_store::outbox::BACKLOG_COUNTED)
+        } else {
+            backlog.to_string()
+        },
         oldest.map_or(String::new(), |t| format!(
             ", the oldest committed {} s ago",
             (now - t.micros()) / 1_000_000
@@ -251,13 +256,21 @@ pub async fn compose(
         return Err(UiError::not_found(format!("there is no compose {id}")));
     };
     let state2 = state.clone();
-    let item = id.clone();
+    // The compose's own results, and its images' (by file name).
+    let mut items = vec![id.clone()];
+    items.extend(
+        images
+            .iter()
+            .map(|i| i.file_name.clone())
+            .filter(|f| !f.contains(',')),
+    );
+    let item = items.join(",");
     let tests = state2
         .store
         .read(move |c| {
             let pairs = vec![
                 ("item".to_string(), item.clone()),
-                ("limit".to_string(), "20".to_string()),
+                ("limit".to_string(), "50".to_string()),
             ];
             let q = ResultQuery::from_pairs(&pairs, &Default::default(), PageLimits::default())
                 .map_err(almanac_store::StoreError::Invalid)?;
@@ -330,7 +343,7 @@ pub async fn compose(
         &["variant", "arch", "type", "file", "size", ""],
         &rows,
     ));
-    body.push_str("<h2>Tests on this compose</h2>");
+    body.push_str("<h2>Tests on this compose and its images</h2>");
     body.push_str(&result_table(&tests));
     let _ = write!(
         body,
@@ -1060,4 +1073,107 @@ pub async fn release(
         )
     }));
     Ok(Html(page(&id, "/ui/releases", &body)))
+}
+
+pub async fn products(State(state): State<AppState>) -> Result<Html<String>, UiError> {
+    let (products, versions) = state
+        .store
+        .read(|c| {
+            use almanac_store::products::{
+                ProductFilter, ProductVersionFilter, list_product_versions, list_products,
+            };
+            Ok((
+                list_products(c, &ProductFilter::default(), &[], None)?.1,
+                list_product_versions(c, &ProductVersionFilter::default(), &[], None)?.1,
+            ))
+        })
+        .await?;
+    let releases = state
+        .store
+        .read(|c| Ok(list_releases(c, &ReleaseFilter::default(), &[], None)?.1))
+        .await?;
+    let rows: Vec<Vec<String>> = products
+        .iter()
+        .map(|p| {
+            let pvs: Vec<String> = versions
+                .iter()
+                .filter(|v| v.product == p.short)
+                .map(|v| {
+                    let rels: Vec<String> = releases
+                        .iter()
+                        .filter(|r| {
+                            r.product_version.as_deref() == Some(v.product_version_id.as_str())
+                        })
+                        .map(|r| {
+                            a(
+                                &format!("/ui/releases/{}", seg(&r.release_id)),
+                                &r.release_id,
+                            )
+                        })
+                        .collect();
+                    format!("{}: {}", esc(&v.product_version_id), rels.join(", "))
+                })
+                .collect();
+            vec![
+                esc(&p.name),
+                esc(&p.short),
+                badge(if p.active { "active" } else { "inactive" }),
+                pvs.join("<br>"),
+            ]
+        })
+        .collect();
+    let body = table(
+        &["product", "short", "state", "versions and their releases"],
+        &rows,
+    );
+    Ok(Html(page("Products", "/ui/products", &body)))
+}
+
+pub async fn components(
+    State(state): State<AppState>,
+    Query(p): Params,
+) -> Result<Html<String>, UiError> {
+    let n = page_no(&p)?;
+    let q = param(&p, "name").to_string();
+    let qq = q.clone();
+    let (total, list) = state
+        .store
+        .read(move |c| {
+            let f = almanac_store::components::GlobalComponentFilter {
+                name_contains: if qq.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![qq.clone()]
+                },
+                ..Default::default()
+            };
+            almanac_store::components::list_global_components(
+                c,
+                &f,
+                &["name".into()],
+                Some((n, PER_PAGE)),
+            )
+        })
+        .await?;
+    let mut body = filters("/ui/components", &[("name", "name contains", &q)]);
+    let _ = write!(body, "<p class=\"muted\">{total} global components</p>");
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|g| {
+            vec![
+                esc(&g.name),
+                esc(g.dist_git_path.as_deref().unwrap_or("")),
+                esc(g
+                    .upstream
+                    .as_ref()
+                    .map(|u| u.homepage.as_str())
+                    .unwrap_or("")),
+            ]
+        })
+        .collect();
+    body.push_str(&table(&["name", "dist-git path", "upstream"], &rows));
+    body.push_str(&pager(n, n * PER_PAGE < total as u64, |k| {
+        url("/ui/components", &[("name", &q), ("page", &k.to_string())])
+    }));
+    Ok(Html(page("Components", "/ui/components", &body)))
 }
