@@ -136,6 +136,11 @@ def main():
         diff = {"shown": shown, "api": want, "same": shown == want, "old": api["old"], "new": api["new"]}
         driver.save_screenshot(f"{SHOTS}/diff.png")
 
+        # A compose's rpms by name prefix: only those, and some.
+        html = fetch(f"{BASE}/ui/composes/{newest}?rpm=pkg-0042")[1]
+        nevras = re.findall(r"<td>([^<]*-\d+:[^<]*)</td>", html)
+        rpm_search = {"found": len(nevras), "all_match": all(n.startswith("pkg-0042") for n in nevras)}
+
         # The chart: one point per compose the sizes API lists.
         driver.get(f"{BASE}/ui/composes/{newest}")
         link = driver.find_element(By.PARTIAL_LINK_TEXT, "size over time").get_attribute("href")
@@ -196,7 +201,7 @@ def main():
     finally:
         driver.quit()
     print(json.dumps({"pages": len(pages), "links": len(checked), "loaded": loaded, "console_errors": errors,
-                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "graph": graph, "shots": shots}))
+                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "graph": graph, "rpm_search": rpm_search, "shots": shots}))
 
 
 if __name__ == "__main__":

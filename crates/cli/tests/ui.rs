@@ -102,6 +102,10 @@ fn every_page_of_the_demo_loads_in_a_browser_and_shows_what_the_api_says() {
         w["url_after"].as_str().unwrap().starts_with("/ui/gating?"),
         "back on the gating page: {r}"
     );
+    assert!(
+        r["rpm_search"]["found"].as_u64().unwrap() > 0 && r["rpm_search"]["all_match"] == true,
+        "a compose's rpms by name prefix: {r}"
+    );
     let g = &r["graph"];
     assert!(
         g["on_cycle"].as_u64().unwrap() >= 2,

@@ -923,49 +923,73 @@ pub struct TreeRpm {
     pub category: String,
 }
 
-/// A page of a compose's rpm entries, tree by tree in index order (a page
-/// deep in a 250,000-entry compose costs its offset, not a sort of all),
-/// or those whose name starts with `prefix`, by name (through the name
-/// index). Answers up to `limit` entries after `offset`.
+/// A page of a compose's rpm entries (of `trees`, the compose's, from
+/// [`trees`]): tree by tree along `compose_rpms`' primary key, so a page deep
+/// in a 250,000-entry compose costs its offset, not a sort of all; or those
+/// whose name starts with `prefix`, by name, from the name index. Answers
+/// up to `limit` entries after `offset`.
 pub fn tree_rpms(
     conn: &mut dyn Conn,
-    compose: i64,
+    trees: &[Tree],
     prefix: Option<&str>,
     offset: u64,
     limit: u64,
 ) -> StoreResult<Vec<TreeRpm>> {
-    const COLUMNS: &str = "v.uid, t.arch, r.nevra, cr.sigkey, cr.category";
-    const FROM: &str = "compose_trees t JOIN compose_variants v ON v.id = t.variant_id \
-        JOIN compose_rpms cr ON cr.tree_id = t.id JOIN rpms r ON r.id = cr.rpm_id";
+    if trees.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = trees.iter().map(|t| t.pk).collect();
+    let (lo, hi) = (
+        ids.iter().copied().min().unwrap_or(0),
+        ids.iter().copied().max().unwrap_or(0),
+    );
     let rows = match prefix.filter(|p| !p.is_empty()) {
+        // The range on the key's first column lets both planners walk the
+        // primary key in order; ANY keeps the trees of this compose.
         None => conn.query_uncached(
-            &format!("SELECT {COLUMNS} FROM {FROM} WHERE t.compose_id = $1 ORDER BY t.id, cr.rpm_id LIMIT $2 OFFSET $3"),
-            &[compose.into(), (limit as i64).into(), (offset as i64).into()],
-        )?,
-        Some(p) => conn.query_uncached(
-            &format!(
-                // From the name index: `+` keeps the planners off the
-                // compose's trees (all its entries) as the way in.
-                "SELECT {COLUMNS} FROM {FROM} WHERE +t.compose_id = $1 AND r.name >= $2 AND r.name < $3 \
-                 ORDER BY r.name, r.nevra, t.id LIMIT $4 OFFSET $5"
-            ),
+            "SELECT cr.tree_id, r.nevra, cr.sigkey, cr.category FROM compose_rpms cr JOIN rpms r ON r.id = cr.rpm_id
+              WHERE cr.tree_id >= $1 AND cr.tree_id <= $2 AND cr.tree_id = ANY($3)
+              ORDER BY cr.tree_id, cr.rpm_id LIMIT $4 OFFSET $5",
             &[
-                compose.into(),
-                p.into(),
-                format!("{p}\u{10FFFF}").into(),
+                lo.into(),
+                hi.into(),
+                Value::IntList(ids),
                 (limit as i64).into(),
                 (offset as i64).into(),
             ],
         )?,
+        Some(p) => {
+            let like = format!(
+                "{}%",
+                p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            );
+            conn.query_uncached(
+                "SELECT cr.tree_id, r.nevra, cr.sigkey, cr.category FROM rpms r JOIN compose_rpms cr ON cr.rpm_id = r.id
+                  WHERE r.name >= $1 AND r.name < $2 AND r.name LIKE $3 ESCAPE '\\' AND cr.tree_id = ANY($4)
+                  ORDER BY r.name, r.nevra, cr.tree_id LIMIT $5 OFFSET $6",
+                &[
+                    p.into(),
+                    format!("{p}\u{10FFFF}").into(),
+                    like.into(),
+                    Value::IntList(ids),
+                    (limit as i64).into(),
+                    (offset as i64).into(),
+                ],
+            )?
+        }
     };
+    let by_id: HashMap<i64, &Tree> = trees.iter().map(|t| (t.pk, t)).collect();
     rows.into_iter()
         .map(|mut r| {
+            let tree = by_id
+                .get(&r.int(0)?)
+                .ok_or_else(|| StoreError::Internal("an entry of another tree".into()))?;
             Ok(TreeRpm {
-                variant: r.text(0)?,
-                arch: r.text(1)?,
-                nevra: r.text(2)?,
-                sigkey: r.opt_text(3)?,
-                category: r.text(4)?,
+                variant: tree.variant.clone(),
+                arch: tree.arch.clone(),
+                nevra: r.text(1)?,
+                sigkey: r.opt_text(2)?,
+                category: r.text(3)?,
             })
         })
         .collect()

@@ -244,7 +244,7 @@ pub async fn compose(
             let previous = composes::previous_compose(c, &compose)?;
             let rpms = composes::tree_rpms(
                 c,
-                compose.pk,
+                &trees,
                 Some(q.as_str()),
                 (n - 1) * PER_PAGE,
                 PER_PAGE + 1,
