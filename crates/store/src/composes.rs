@@ -958,6 +958,8 @@ pub fn tree_rpms(
                 (offset as i64).into(),
             ],
         )?,
+        // `+` keeps the planners from taking the compose's trees (all its
+        // entries) as the way in instead of the name index.
         Some(p) => {
             let like = format!(
                 "{}%",
@@ -965,7 +967,7 @@ pub fn tree_rpms(
             );
             conn.query_uncached(
                 "SELECT cr.tree_id, r.nevra, cr.sigkey, cr.category FROM rpms r JOIN compose_rpms cr ON cr.rpm_id = r.id
-                  WHERE r.name >= $1 AND r.name < $2 AND r.name LIKE $3 ESCAPE '\\' AND cr.tree_id = ANY($4)
+                  WHERE r.name >= $1 AND r.name < $2 AND r.name LIKE $3 ESCAPE '\\' AND +cr.tree_id = ANY($4)
                   ORDER BY r.name, r.nevra, cr.tree_id LIMIT $5 OFFSET $6",
                 &[
                     p.into(),
