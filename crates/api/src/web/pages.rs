@@ -168,6 +168,10 @@ fn compose_table(list: &[composes::Compose]) -> String {
                 c.rpm_count.to_string(),
                 c.image_count.to_string(),
                 a(&format!("/ui/composes/{}/diff", seg(&c.compose_id)), "diff"),
+                a(
+                    &format!("/api/almanac/v1/composes/{}/qe", seg(&c.compose_id)),
+                    "QE status",
+                ),
             ]
         })
         .collect();
@@ -180,6 +184,7 @@ fn compose_table(list: &[composes::Compose]) -> String {
             "acceptance",
             "rpms",
             "images",
+            "",
             "",
         ],
         &rows,
