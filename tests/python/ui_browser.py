@@ -198,10 +198,22 @@ def main():
             driver.get(BASE + path)
             driver.save_screenshot(f"{SHOTS}/{name}")
             shots.append(name)
+        # Dark mode, as a reader's system asks for it: the page and the chart follow.
+        light = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        driver.get(link)
+        dark = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+        chart_bg = driver.execute_script(
+            "return getComputedStyle(document.querySelector('svg .bg')).fill")
+        driver.save_screenshot(f"{SHOTS}/image-sizes-dark.png")
+        driver.get(f"{BASE}/ui/graph?artifact=build:gcc-2.11-1.fc42&depth=2")
+        driver.save_screenshot(f"{SHOTS}/graph-dark.png")
+        shots += ["image-sizes-dark.png", "graph-dark.png"]
+        modes = {"light": light, "dark": dark, "chart_dark": chart_bg}
     finally:
         driver.quit()
     print(json.dumps({"pages": len(pages), "links": len(checked), "loaded": loaded, "console_errors": errors,
-                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "graph": graph, "rpm_search": rpm_search, "shots": shots}))
+                      "broken": broken[:50], "diff": diff, "chart": chart, "waiver": waiver, "graph": graph, "rpm_search": rpm_search, "modes": modes, "shots": shots}))
 
 
 if __name__ == "__main__":

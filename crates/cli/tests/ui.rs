@@ -106,6 +106,16 @@ fn every_page_of_the_demo_loads_in_a_browser_and_shows_what_the_api_says() {
         r["rpm_search"]["found"].as_u64().unwrap() > 0 && r["rpm_search"]["all_match"] == true,
         "a compose's rpms by name prefix: {r}"
     );
+    let m = &r["modes"];
+    assert_eq!(m["light"], "rgb(255, 255, 255)", "{r}");
+    assert_eq!(
+        m["dark"], "rgb(13, 17, 23)",
+        "the page follows a dark scheme: {r}"
+    );
+    assert_eq!(
+        m["chart_dark"], "rgb(13, 17, 23)",
+        "and so does the chart: {r}"
+    );
     let g = &r["graph"];
     assert!(
         g["on_cycle"].as_u64().unwrap() >= 2,
