@@ -95,11 +95,10 @@ impl Progress for Shown {
         }
     }
 
-    fn done(&mut self, source: SourceName, what: &str) {
+    fn done(&mut self, _source: SourceName, _what: &str) {
         if self.terminal {
             let _ = writeln!(std::io::stderr());
         }
-        let _ = (source, what);
     }
 }
 

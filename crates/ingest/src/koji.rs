@@ -239,31 +239,30 @@ impl Koji {
         self.decode("getBuild", v).map(Some)
     }
 
+    /// `method(key=id)`, decoded.
+    fn by_id<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        key: &str,
+        id: i64,
+    ) -> Result<T, KojiError> {
+        let v = self.call(method, &[xmlrpc::kwargs(&[(key, json!(id))])])?;
+        self.decode(method, v)
+    }
+
     /// `listRPMs(buildID=id)`: the rpms a build made.
     pub fn build_rpms(&self, build_id: i64) -> Result<Vec<Rpm>, KojiError> {
-        let v = self.call(
-            "listRPMs",
-            &[xmlrpc::kwargs(&[("buildID", json!(build_id))])],
-        )?;
-        self.decode("listRPMs", v)
+        self.by_id("listRPMs", "buildID", build_id)
     }
 
     /// `listRPMs(imageID=id)`: the rpms an image archive contains.
     pub fn image_rpms(&self, archive_id: i64) -> Result<Vec<Rpm>, KojiError> {
-        let v = self.call(
-            "listRPMs",
-            &[xmlrpc::kwargs(&[("imageID", json!(archive_id))])],
-        )?;
-        self.decode("listRPMs", v)
+        self.by_id("listRPMs", "imageID", archive_id)
     }
 
     /// `listArchives(buildID=id)`: a build's archives.
     pub fn archives(&self, build_id: i64) -> Result<Vec<Archive>, KojiError> {
-        let v = self.call(
-            "listArchives",
-            &[xmlrpc::kwargs(&[("buildID", json!(build_id))])],
-        )?;
-        self.decode("listArchives", v)
+        self.by_id("listArchives", "buildID", build_id)
     }
 
     /// The rpms of many builds, asked in batches with `system.multicall`

@@ -657,6 +657,23 @@ pub fn create_release_components(
         .collect()
 }
 
+/// Inserts rows of `table` that have only a name (the rest defaults);
+/// answers their ids, in the order of `names`.
+fn insert_named(conn: &mut dyn Conn, table: &str, names: &[&String]) -> StoreResult<Vec<i64>> {
+    let ids = conn.next_ids(table, names.len())?;
+    conn.insert_rows(BulkInsert {
+        table,
+        columns: &[("id", ColType::Int), ("name", ColType::Text)],
+        rows: names
+            .iter()
+            .zip(&ids)
+            .map(|(n, id)| vec![(*id).into(), (*n).clone().into()])
+            .collect(),
+        skip_conflicts: false,
+    })?;
+    Ok(ids)
+}
+
 /// A package as dist-git announces it: its name, the component type of
 /// its namespace, and the releases it has a branch in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -695,17 +712,7 @@ pub fn ensure_packages(
         .collect();
     let missing: Vec<&String> = names.iter().filter(|n| !globals.contains_key(*n)).collect();
     if !missing.is_empty() {
-        let ids = conn.next_ids("global_components", missing.len())?;
-        conn.insert_rows(BulkInsert {
-            table: "global_components",
-            columns: &[("id", ColType::Int), ("name", ColType::Text)],
-            rows: missing
-                .iter()
-                .zip(&ids)
-                .map(|(n, id)| vec![(*id).into(), (*n).clone().into()])
-                .collect(),
-            skip_conflicts: false,
-        })?;
+        let ids = insert_named(conn, "global_components", &missing)?;
         let f = GlobalComponentFilter {
             ids: ids.clone(),
             ..Default::default()
@@ -774,17 +781,7 @@ pub fn ensure_packages(
         .filter(|n| !bugzilla.contains_key(*n))
         .collect();
     if !absent.is_empty() {
-        let ids = conn.next_ids("bugzilla_components", absent.len())?;
-        conn.insert_rows(BulkInsert {
-            table: "bugzilla_components",
-            columns: &[("id", ColType::Int), ("name", ColType::Text)],
-            rows: absent
-                .iter()
-                .zip(&ids)
-                .map(|(n, id)| vec![(*id).into(), (*n).clone().into()])
-                .collect(),
-            skip_conflicts: false,
-        })?;
+        let ids = insert_named(conn, "bugzilla_components", &absent)?;
         for (n, id) in absent.iter().zip(ids) {
             let node = crate::bugzilla::BugzillaComponent {
                 id,

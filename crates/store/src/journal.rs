@@ -193,23 +193,7 @@ pub fn record(conn: &mut dyn Conn, seen: &Seen, outcome: &Outcome) -> StoreResul
     if updated > 0 {
         return Ok(());
     }
-    conn.execute(
-        "INSERT INTO bus_journal (message_id, topic, received_at, sent_at, headers, body, status, handler, reason, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            seen.message_id.into(),
-            seen.topic.into(),
-            now.into(),
-            seen.sent_at.map(|t| t.micros()).into(),
-            seen.headers.to_string().into(),
-            seen.body.to_string().into(),
-            outcome.status.as_str().into(),
-            outcome.handler.clone().into(),
-            outcome.reason.clone().into(),
-            now.into(),
-        ],
-    )?;
-    Ok(())
+    record_new(conn, &[(seen.clone(), outcome.clone())])
 }
 
 /// Which journal entries to list.

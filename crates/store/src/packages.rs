@@ -236,6 +236,16 @@ pub struct RpmInput {
 }
 
 impl RpmInput {
+    /// The given file name, or `name-version-release.arch.rpm`.
+    pub fn file_name(&self) -> String {
+        self.filename.clone().unwrap_or_else(|| {
+            format!(
+                "{}-{}-{}.{}.rpm",
+                self.name, self.version, self.release, self.arch
+            )
+        })
+    }
+
     pub fn nevra(&self) -> String {
         format!(
             "{}-{}:{}-{}.{}",
@@ -301,12 +311,7 @@ pub fn save_rpm(
     for r in &input.linked_releases {
         linked.push(release_pk(conn, "linked_releases", r)?);
     }
-    let filename = input.filename.clone().unwrap_or_else(|| {
-        format!(
-            "{}-{}-{}.{}.rpm",
-            input.name, input.version, input.release, input.arch
-        )
-    });
+    let filename = input.file_name();
     let id = crate::db::save_row(
         conn,
         "rpms",
@@ -440,12 +445,7 @@ pub fn link_many(
                     m.arch.clone().into(),
                     m.srpm_name.clone().into(),
                     m.srpm_nevra.clone().into(),
-                    m.filename
-                        .clone()
-                        .unwrap_or_else(|| {
-                            format!("{}-{}-{}.{}.rpm", m.name, m.version, m.release, m.arch)
-                        })
-                        .into(),
+                    m.file_name().into(),
                 ]
             })
             .collect();

@@ -4,9 +4,9 @@
 //! permission, waiving (or revoking) a testcase from the page (a POST with
 //! the CSRF guard, through the API's own permission check and write).
 
-use super::UiError;
 use super::html::{a, badge, esc, page, table, url};
 use super::session;
+use super::{UiError, param};
 use crate::AppState;
 use crate::gating::decide_subjects;
 use almanac_model::decision::Subject;
@@ -19,10 +19,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-fn param<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
-    p.get(k).map(String::as_str).unwrap_or("")
-}
 
 async fn render(
     state: AppState,

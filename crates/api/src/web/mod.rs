@@ -49,6 +49,11 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/sign-out", axum::routing::post(session::sign_out))
 }
 
+/// A query parameter's value, empty when absent.
+fn param<'a>(p: &'a std::collections::BTreeMap<String, String>, k: &str) -> &'a str {
+    p.get(k).map(String::as_str).unwrap_or("")
+}
+
 /// What the pages keep between requests: the last diffs computed (two
 /// composes' diff never changes: a compose is not changed once imported).
 #[derive(Default)]

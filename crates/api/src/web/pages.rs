@@ -2,8 +2,8 @@
 //! APIs answer with) and renders with [`super::html`]. Filters come from
 //! the query string and go back into every link, so a URL can be pasted.
 
-use super::UiError;
 use super::html::{a, badge, esc, filters, page, pager, seg, table, url};
+use super::{UiError, param};
 use crate::AppState;
 use almanac_model::compose_diff::human_size;
 use almanac_model::results::{PageLimits, ResultQuery};
@@ -18,10 +18,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 type Params = Query<BTreeMap<String, String>>;
-
-fn param<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
-    p.get(k).map(String::as_str).unwrap_or("")
-}
 
 fn page_no(p: &BTreeMap<String, String>) -> Result<u64, UiError> {
     match p.get("page").filter(|v| !v.is_empty()) {

@@ -127,11 +127,7 @@ pub enum UnitWrite {
         build: Build,
         rpms: Vec<Rpm>,
     },
-    Package {
-        name: String,
-        component_type: String,
-        releases: Vec<String>,
-    },
+    Package(almanac_store::components::PackageInput),
     Person {
         name: String,
         email: String,

@@ -11,6 +11,7 @@ use super::{Locations, Progress, Said, SourceName, Unit, UnitWrite};
 use crate::bus::builds::tag_for_release;
 use crate::bus::packages::component_type;
 use crate::sources::{accounts, distgit, tree};
+use almanac_store::components::PackageInput;
 use almanac_store::releases::{self, ReleaseFilter};
 use almanac_store::{Store, StoreError, audits};
 use std::collections::{BTreeMap, HashMap};
@@ -160,11 +161,11 @@ pub fn read_source(
                     said.units.push(Unit {
                         keys,
                         label: format!("package {}/{}", p.namespace, p.name),
-                        write: UnitWrite::Package {
+                        write: UnitWrite::Package(PackageInput {
                             name: p.name,
                             component_type: ctype.to_string(),
                             releases,
-                        },
+                        }),
                     });
                 }
             }
@@ -221,7 +222,7 @@ pub fn held(store: &Store, said: &Said) -> Result<BTreeMap<String, String>, Stor
                 .units
                 .iter()
                 .filter_map(|u| match &u.write {
-                    UnitWrite::Package { component_type, .. } => Some(component_type.clone()),
+                    UnitWrite::Package(p) => Some(p.component_type.clone()),
                     _ => None,
                 })
                 .collect::<std::collections::BTreeSet<_>>()

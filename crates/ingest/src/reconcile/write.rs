@@ -7,7 +7,7 @@
 use super::{Progress, SourceName, Unit, UnitWrite};
 use crate::bus::builds::{self, GRAPH_SOURCE};
 use crate::bus::handler::HandlerError;
-use crate::bus::{packages, people};
+use crate::bus::people;
 use crate::composes::{ImportOptions, import_compose_from};
 use almanac_store::changes::{self, Actor, Change};
 use almanac_store::{Conn, Store, graph};
@@ -33,53 +33,8 @@ fn reason(e: HandlerError) -> String {
     }
 }
 
-/// Writes one unit; answers whether it changed anything.
-fn write_one(
-    c: &mut dyn Conn,
-    unit: &Unit,
-    changes: &mut Vec<Change>,
-) -> Result<bool, HandlerError> {
-    let before = changes.len();
-    match &unit.write {
-        UnitWrite::Build {
-            release,
-            build,
-            rpms,
-        } => {
-            if almanac_store::releases::get_release(c, release)?.is_none() {
-                return Err(HandlerError::Failed(format!(
-                    "release {release} does not exist"
-                )));
-            }
-            builds::link_rpms(c, build, rpms, release, changes)?;
-            graph::add_edges(
-                c,
-                &builds::build_edges(build, rpms),
-                GRAPH_SOURCE,
-                Some(changes),
-            )?;
-        }
-        UnitWrite::Package {
-            name,
-            component_type,
-            releases,
-        } => {
-            packages::ensure_package(c, name, component_type, releases, changes)?;
-        }
-        UnitWrite::Person { name, email } => {
-            people::ensure_person(c, name, email, true, changes)?;
-        }
-        UnitWrite::Compose { .. } => {
-            return Err(HandlerError::Failed(
-                "a compose is imported on its own".into(),
-            ));
-        }
-    }
-    Ok(changes.len() > before)
-}
-
-/// Writes a batch: the builds' rpms and edges in bulk, the rest one unit
-/// after the other; answers which units changed anything.
+/// Writes a batch: the builds' rpms and edges and the packages in bulk,
+/// people one by one; answers which units changed anything.
 fn write_batch(
     c: &mut dyn Conn,
     units: &[Unit],
@@ -90,6 +45,8 @@ fn write_batch(
     let mut inputs = Vec::new();
     let mut edges = Vec::new();
     let mut releases = std::collections::BTreeSet::new();
+    // Per build unit: where its rpms start and end in `inputs`.
+    let mut spans = Vec::new();
     for (i, u) in units.iter().enumerate() {
         match &u.write {
             UnitWrite::Build {
@@ -97,34 +54,34 @@ fn write_batch(
                 build,
                 rpms,
             } => {
-                releases.insert(release.clone());
+                releases.insert(release.as_str());
+                let from = inputs.len();
                 inputs.extend(builds::rpm_inputs(build, rpms, release));
+                spans.push((i, from, inputs.len()));
                 edges.extend(builds::build_edges(build, rpms));
             }
-            UnitWrite::Package {
-                name,
-                component_type,
-                releases,
-            } => packages.push(almanac_store::components::PackageInput {
-                name: name.clone(),
-                component_type: component_type.clone(),
-                releases: releases.clone(),
-            }),
-            _ => out[i] = write_one(c, u, changes)?,
+            UnitWrite::Package(p) => packages.push((i, p.clone())),
+            UnitWrite::Person { name, email } => {
+                out[i] = people::ensure_person(c, name, email, true, changes)?;
+            }
+            UnitWrite::Compose { .. } => {
+                return Err(HandlerError::Failed(
+                    "a compose is imported on its own".into(),
+                ));
+            }
         }
     }
     if !packages.is_empty() {
-        let changed = almanac_store::components::ensure_packages(c, &packages, changes)?;
-        for (i, u) in units.iter().enumerate() {
-            if let UnitWrite::Package { name, .. } = &u.write {
-                out[i] = changed.contains(name);
-            }
+        let all: Vec<_> = packages.iter().map(|(_, p)| p.clone()).collect();
+        let changed = almanac_store::components::ensure_packages(c, &all, changes)?;
+        for (i, p) in &packages {
+            out[*i] = changed.contains(&p.name);
         }
     }
     if inputs.is_empty() {
         return Ok(out);
     }
-    for release in &releases {
+    for release in releases {
         if almanac_store::releases::get_release(c, release)?.is_none() {
             return Err(HandlerError::Failed(format!(
                 "release {release} does not exist"
@@ -133,12 +90,8 @@ fn write_batch(
     }
     let newly = almanac_store::packages::link_many(c, &inputs, changes)?;
     graph::add_edges(c, &edges, GRAPH_SOURCE, Some(changes))?;
-    for (i, u) in units.iter().enumerate() {
-        if let UnitWrite::Build { build, rpms, .. } = &u.write {
-            out[i] = builds::rpm_inputs(build, rpms, "")
-                .iter()
-                .any(|r| newly.contains(&r.nevra()));
-        }
+    for (i, from, to) in spans {
+        out[i] = inputs[from..to].iter().any(|r| newly.contains(&r.nevra()));
     }
     Ok(out)
 }
@@ -203,9 +156,9 @@ pub fn write_units(
                     let a = actor.clone();
                     let r = store.write_blocking(move |c| -> Result<bool, HandlerError> {
                         let mut changes = Vec::new();
-                        let ch = write_one(c, &one, &mut changes)?;
+                        let ch = write_batch(c, std::slice::from_ref(&one), &mut changes)?;
                         changes::record(c, &a, changes)?;
-                        Ok(ch)
+                        Ok(ch[0])
                     });
                     match r {
                         Ok(true) => report.written.push(u.label.clone()),
