@@ -1,14 +1,15 @@
 //! Probes: `/healthz` (Almanac's) and `/healthcheck` (ResultsDB's shape).
 
 use crate::AppState;
+use crate::routes::Routes;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::json;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/healthz", get(healthz))
         .route("/healthcheck", get(healthcheck))
 }

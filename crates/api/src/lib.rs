@@ -16,6 +16,7 @@ pub mod health;
 pub mod native;
 pub mod pdc;
 pub mod resultsdb;
+pub mod routes;
 mod trace;
 pub mod waivers;
 pub mod web;
@@ -36,6 +37,9 @@ pub struct ApiSettings {
     pub page_limits: PageLimits,
     /// ResultsDB writes are open by default, as upstream; this closes them.
     pub results_require_token: bool,
+    /// Who may write results of which testcases; empty lets every caller
+    /// `results_require_token` admits.
+    pub results_permissions: Vec<almanac_model::waivers::Permission>,
     /// The URL clients reach Almanac at; links are built from the request's
     /// `Host` (and `X-Forwarded-*`) when unset.
     pub public_url: Option<String>,
@@ -57,6 +61,7 @@ impl Default for ApiSettings {
             outcomes: Outcomes::default(),
             page_limits: PageLimits::default(),
             results_require_token: false,
+            results_permissions: Vec::new(),
             public_url: None,
             max_body_bytes: 10 * 1024 * 1024,
             max_import_bytes: 512 * 1024 * 1024,
@@ -108,9 +113,9 @@ impl AppState {
     }
 }
 
-/// The whole application.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route of the application, with its paths.
+pub fn routes() -> routes::Routes {
+    routes::Routes::new()
         .merge(health::routes())
         .route("/api/v2.0", axum::routing::get(resultsdb::landing))
         .route("/api/v2.0/", axum::routing::get(resultsdb::landing))
@@ -120,6 +125,12 @@ pub fn router(state: AppState) -> Router {
         .merge(waivers::routes())
         .merge(gating::routes())
         .merge(web::routes())
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_router()
         .fallback(resultsdb::not_found)
         .layer(axum::middleware::from_fn(trace::log_request))
         .with_state(state)

@@ -92,9 +92,43 @@ impl App {
             .await
             .unwrap()
     }
+
+    /// Every table's row count: what "nothing was written" is checked against.
+    async fn row_counts(&self) -> Vec<(String, i64)> {
+        let list = match self.state.store.engine() {
+            almanac_store::Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+            almanac_store::Engine::Postgres => {
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"
+            }
+        };
+        self.state
+            .store
+            .read(move |c| {
+                let tables: Vec<String> = c
+                    .query(list, &[])?
+                    .into_iter()
+                    .map(|mut r| r.text(0))
+                    .collect::<Result<_, _>>()?;
+                let mut counts = Vec::new();
+                for t in tables {
+                    let n = c
+                        .query_opt(&format!("SELECT count(*) FROM \"{t}\""), &[])?
+                        .map(|mut r| r.int(0))
+                        .transpose()?
+                        .unwrap_or(0);
+                    counts.push((t, n));
+                }
+                counts.sort();
+                Ok(counts)
+            })
+            .await
+            .unwrap()
+    }
 }
 
+mod bad_input;
 mod gating;
+mod permissions;
 mod waivers;
 
 fn run(f: impl std::future::Future<Output = ()>) {

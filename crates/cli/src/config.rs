@@ -201,6 +201,8 @@ pub struct ResultsFile {
     pub max_page_limit: Option<u64>,
     pub max_results_per_request: Option<usize>,
     pub max_body_bytes: Option<usize>,
+    /// Who may write results of which testcases (ResultsDB 3's `PERMISSIONS`).
+    pub permissions: Option<Vec<almanac_model::waivers::Permission>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +211,8 @@ pub struct StoreFile {
     pub readers: Option<usize>,
     pub writers: Option<usize>,
     pub sqlite_sync: Option<SqliteSync>,
+    /// A PostgreSQL read replica: the readers connect to it.
+    pub replica_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -228,6 +232,7 @@ pub struct Settings {
     pub log_format: Setting<LogFormat>,
     pub log_level: Setting<String>,
     pub results_require_token: Setting<bool>,
+    pub results_permissions: Setting<Vec<almanac_model::waivers::Permission>>,
     pub extra_outcomes: Setting<Vec<String>>,
     pub max_page_limit: Setting<u64>,
     pub max_results_per_request: Setting<usize>,
@@ -245,6 +250,7 @@ pub struct Settings {
     pub store_readers: Setting<usize>,
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
+    pub replica_url: Setting<Option<String>>,
     pub amqp_url: Setting<String>,
     pub bus_exchange: Setting<String>,
     pub bus_queue: Setting<String>,
@@ -274,6 +280,7 @@ pub struct Overrides {
     pub require_token: Option<(bool, Origin)>,
     pub policies_dir: Option<(PathBuf, Origin)>,
     pub amqp_url: Option<(String, Origin)>,
+    pub replica_url: Option<(String, Origin)>,
 }
 
 impl Settings {
@@ -288,6 +295,7 @@ impl Settings {
             log_format: Setting::default(LogFormat::Text),
             log_level: Setting::default("info".to_string()),
             results_require_token: Setting::default(false),
+            results_permissions: Setting::default(Vec::new()),
             extra_outcomes: Setting::default(
                 almanac_model::outcome::DEFAULT_EXTRA_OUTCOMES
                     .iter()
@@ -315,6 +323,7 @@ impl Settings {
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
+            replica_url: Setting::default(None),
             amqp_url: Setting::default(DEFAULT_AMQP_URL.to_string()),
             bus_exchange: Setting::default("amq.topic".to_string()),
             bus_queue: Setting::default("almanac".to_string()),
@@ -349,6 +358,7 @@ impl Settings {
             s.log_format.set(f.log_format, o);
             s.log_level.set(f.log_level, o);
             s.results_require_token.set(f.results.require_token, o);
+            s.results_permissions.set(f.results.permissions, o);
             s.extra_outcomes.set(f.results.extra_outcomes, o);
             s.max_page_limit.set(f.results.max_page_limit, o);
             s.max_results_per_request
@@ -365,6 +375,7 @@ impl Settings {
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
+            s.replica_url.set(f.store.replica_url.map(Some), o);
             s.amqp_url.set(f.bus.amqp_url, o);
             s.bus_exchange.set(f.bus.exchange, o);
             s.bus_queue.set(f.bus.queue, o);
@@ -411,6 +422,9 @@ impl Settings {
         }
         if let Some((v, o)) = overrides.log_format {
             s.log_format.set(Some(v), o);
+        }
+        if let Some((v, o)) = overrides.replica_url {
+            s.replica_url.set(Some(Some(v)), o);
         }
         if let Some((v, o)) = overrides.require_token {
             s.results_require_token.set(Some(v), o);
@@ -490,6 +504,7 @@ impl Settings {
                 max: self.max_page_limit.value,
             },
             results_require_token: self.results_require_token.value,
+            results_permissions: self.results_permissions.value.clone(),
             public_url: self.public_url.value.clone(),
             max_body_bytes: self.max_body_bytes.value,
             max_import_bytes: self.max_import_bytes.value,
@@ -521,6 +536,7 @@ impl Settings {
             readers: self.store_readers.value,
             writers: self.store_writers.value,
             sqlite_sync: self.sqlite_sync.value,
+            replica_url: self.replica_url.value.clone(),
             results_api_url: format!("{}/api/v2.0", base.trim_end_matches('/')),
             ..StoreOptions::default()
         }
@@ -559,6 +575,11 @@ impl Settings {
                 self.results_require_token.origin,
             ),
             (
+                "results.permissions",
+                permission_names(&self.results_permissions.value),
+                self.results_permissions.origin,
+            ),
+            (
                 "results.extra_outcomes",
                 self.extra_outcomes.value.join(","),
                 self.extra_outcomes.origin,
@@ -585,12 +606,7 @@ impl Settings {
             ),
             (
                 "waivers.permissions",
-                self.waiver_permissions
-                    .value
-                    .iter()
-                    .map(|p| format!("{} ({})", p.name, p.testcases.join(" ")))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                permission_names(&self.waiver_permissions.value),
                 self.waiver_permissions.origin,
             ),
             (
@@ -719,6 +735,15 @@ impl Settings {
                 format!("{:?}", self.sqlite_sync.value).to_lowercase(),
                 self.sqlite_sync.origin,
             ),
+            (
+                "store.replica_url",
+                self.replica_url
+                    .value
+                    .as_deref()
+                    .map(almanac_store::db::redact_url)
+                    .unwrap_or_default(),
+                self.replica_url.origin,
+            ),
         ];
         let file = match &self.config_file {
             Some(p) => format!("# config file: {}\n", p.display()),
@@ -789,4 +814,13 @@ impl Settings {
             None => d,
         }
     }
+}
+
+/// A permission mapping as `config show` prints it: each entry's name and globs.
+fn permission_names(mapping: &[almanac_model::waivers::Permission]) -> String {
+    mapping
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.testcases.join(" ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

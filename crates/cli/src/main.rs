@@ -40,6 +40,9 @@ pub struct Cli {
     /// sqlite://FILE (the default, sqlite://almanac.db) or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "ALMANAC_DATABASE_URL")]
     database_url: Option<String>,
+    /// A PostgreSQL read replica for read-only queries (`[store] replica_url`).
+    #[arg(long, global = true, env = "ALMANAC_REPLICA_URL")]
+    replica_url: Option<String>,
     /// Log lines as text or JSON (on standard error).
     #[arg(long, global = true, env = "ALMANAC_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -174,6 +177,7 @@ fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
     let with = |v: Option<String>, id: &str| v.map(|v| (v, origin(leaf, id)));
     Overrides {
         database_url: with(cli.database_url.clone(), "database_url"),
+        replica_url: with(cli.replica_url.clone(), "replica_url"),
         log_format: cli.log_format.map(|f| (f, origin(leaf, "log_format"))),
         bind: with(cli.bind.clone(), "bind"),
         public_url: with(cli.public_url.clone(), "public_url"),

@@ -33,6 +33,9 @@ impl From<DbError> for StoreError {
             | DbError::ReadOnly(_)
             | DbError::Full(_) => StoreError::Unavailable(e),
             DbError::Unique(m) => StoreError::Conflict(format!("already exists: {m}")),
+            DbError::Unstorable(m) => {
+                StoreError::Invalid(almanac_model::ModelError::new("text", m))
+            }
             other => StoreError::Internal(other.to_string()),
         }
     }

@@ -27,6 +27,9 @@ pub struct StoreOptions {
     /// Writer threads. SQLite has one writer whatever this says.
     pub writers: usize,
     pub sqlite_sync: SqliteSync,
+    /// A PostgreSQL read replica the readers connect to (reads through
+    /// [`Store::read`]); writes, and reads inside a write, stay on the primary.
+    pub replica_url: Option<String>,
     /// Most writes one transaction takes.
     pub max_batch_jobs: usize,
     /// Most results one transaction takes.
@@ -41,6 +44,7 @@ impl Default for StoreOptions {
             readers: 8,
             writers: 2,
             sqlite_sync: SqliteSync::Full,
+            replica_url: None,
             max_batch_jobs: 256,
             max_batch_results: 2000,
             results_api_url: "http://127.0.0.1:8080/api/v2.0".to_string(),
@@ -73,6 +77,8 @@ struct Inner {
     engine: Engine,
     url: String,
     open: Opener,
+    /// Opens a reader: on the replica when there is one.
+    open_reader: Opener,
     idle: Mutex<Vec<Box<dyn Conn>>>,
     read_permits: Arc<Semaphore>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
@@ -128,6 +134,22 @@ impl Store {
                 Arc::new(move |_| Ok(Box::new(PgConn::connect(&url)?) as Box<dyn Conn>))
             }
         };
+        let open_reader = match (&options.replica_url, engine) {
+            (None, _) => open.clone(),
+            (Some(replica), Engine::Postgres) if engine_of(replica) == Some(Engine::Postgres) => {
+                let replica = replica.clone();
+                Arc::new(move |_| Ok(Box::new(PgConn::connect(&replica)?) as Box<dyn Conn>))
+            }
+            (Some(replica), _) => {
+                return Err(StoreError::Invalid(almanac_model::ModelError::new(
+                    "replica_url",
+                    format!(
+                        "a read replica ('{}') needs a postgres:// database URL and a postgres:// replica URL",
+                        redact_url(replica)
+                    ),
+                )));
+            }
+        };
         let writers = match engine {
             Engine::Sqlite => 1,
             Engine::Postgres => options.writers.max(1),
@@ -164,6 +186,7 @@ impl Store {
                 engine,
                 url: url.to_string(),
                 open,
+                open_reader,
                 idle: Mutex::new(Vec::new()),
                 read_permits: Arc::new(Semaphore::new(options.readers.max(1))),
                 jobs: Mutex::new(Some(tx)),
@@ -198,7 +221,7 @@ impl Store {
         match idle {
             Some(c) => Ok((c, true)),
             None => Ok((
-                (self.inner.open)(self.inner.engine == Engine::Sqlite)?,
+                (self.inner.open_reader)(self.inner.engine == Engine::Sqlite)?,
                 false,
             )),
         }
@@ -242,7 +265,7 @@ impl Store {
         let mut result = f(conn.as_mut());
         if pooled && conn.is_broken() && matches!(result, Err(StoreError::Unavailable(_))) {
             tracing::info!("a pooled connection was lost; reading again on a fresh one");
-            conn = (self.inner.open)(self.inner.engine == Engine::Sqlite)?;
+            conn = (self.inner.open_reader)(self.inner.engine == Engine::Sqlite)?;
             result = f(conn.as_mut());
         }
         self.return_reader(conn);

@@ -6,6 +6,7 @@
 //! [`almanac_model::decision::decide`]. Errors are `{"message": ...}`.
 
 use crate::AppState;
+use crate::routes::Routes;
 use almanac_model::decision::{
     RemoteGating, ResultFact, SUBJECT_TYPES, Subject, SubjectFacts, WaiverFact, canonical_type,
     decide, is_nvr, package_of,
@@ -14,12 +15,12 @@ use almanac_model::policies::{Policy, Rule};
 use almanac_model::results::ResultQuery;
 use almanac_model::waivers::subject_of;
 use almanac_store::{Conn, StoreError, StoreResult};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -36,8 +37,8 @@ pub struct GatingSettings {
     pub remote_rule_sources: Vec<String>,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1.0/decision", post(decision))
         .route("/api/v1.0/policies", get(policies))
         .route("/api/v1.0/subject_types", get(subject_types))
@@ -118,7 +119,10 @@ fn read_request(body: &Value) -> Result<Request, GateError> {
         .ok_or_else(|| bad("The request body must be a JSON object"))?;
     let product_version = match o.get("product_version") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => return Err(bad("Missing required product version")),
+        None | Some(Value::Null) | Some(Value::String(_)) => {
+            return Err(bad("Missing required product version"));
+        }
+        Some(_) => return Err(bad("product_version must be a string")),
     };
     let contexts: Vec<String> = match o.get("decision_context") {
         None | Some(Value::Null) => Vec::new(),
@@ -165,6 +169,12 @@ fn read_request(body: &Value) -> Result<Request, GateError> {
             identifier: id.clone(),
         }),
         (None, None, _) => return Err(bad("Missing required \"subject_type\" parameter")),
+        (None, Some(t), _) if !t.is_string() => {
+            return Err(bad("subject_type must be a string"));
+        }
+        (None, _, Some(id)) if !id.is_string() => {
+            return Err(bad("subject_identifier must be a string"));
+        }
         (None, _, _) => return Err(bad("Missing required \"subject_identifier\" parameter")),
     }
     let verbose = match o.get("verbose") {

@@ -4,17 +4,18 @@
 
 use super::{NativeError, ROOT};
 use crate::AppState;
+use crate::routes::Routes;
 use almanac_store::audits;
 use axum::Json;
-use axum::Router;
+
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(&format!("{ROOT}/audit"), get(last))
         .route("/metrics", get(metrics))
 }

@@ -3,13 +3,14 @@
 
 use super::{NativeError, ROOT};
 use crate::AppState;
+use crate::routes::Routes;
 use almanac_model::compose_diff::render_text;
 use almanac_model::decision::{Subject, product_version_of};
 use almanac_model::results::ResultQuery;
 use almanac_model::svg::{Point, size_chart};
 use almanac_store::composes::{self as store, ComposeFilter, SizeQuery};
 use axum::Json;
-use axum::Router;
+
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +19,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(&format!("{ROOT}/composes/{{id}}/diff"), get(diff))
         .route(&format!("{ROOT}/composes/{{id}}/qe"), get(qe))
         .route(&format!("{ROOT}/image-sizes"), get(sizes))

@@ -22,6 +22,7 @@ use super::{NativeError, ROOT};
 use crate::AppState;
 use crate::auth::{self, Caller};
 use crate::body::{read_bytes, read_json};
+use crate::routes::Routes;
 use almanac_model::ModelError;
 use almanac_model::artifacts::{Edge, EdgeKinds, component_of, node_kind};
 use almanac_model::graph::{Direction, Graph, Walk};
@@ -30,7 +31,7 @@ use almanac_store::components::GroupOfComponent;
 use almanac_store::graph::{self as store, InputSet, NATIVE};
 use almanac_store::{Actor, Conn, StoreResult, changes, components, packages, permissions};
 use axum::Json;
-use axum::Router;
+
 use axum::body::Body;
 use axum::extract::{OriginalUri, State};
 use axum::http::header::CONTENT_TYPE;
@@ -62,8 +63,8 @@ impl Default for GraphSettings {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(&format!("{ROOT}/graph"), get(stats))
         .route(&format!("{ROOT}/graph/inputs"), get(inputs))
         .route(&format!("{ROOT}/graph/consumers"), get(consumers))

@@ -6,17 +6,18 @@
 use super::query::{one, pairs};
 use super::{NativeError, ROOT};
 use crate::AppState;
+use crate::routes::Routes;
 use almanac_store::journal::{self, Filter, Status};
 use axum::Json;
-use axum::Router;
+
 use axum::extract::{OriginalUri, State};
 use axum::routing::get;
 use serde_json::{Value, json};
 
 const MAX_LIMIT: i64 = 1_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(&format!("{ROOT}/journal"), get(list))
+pub fn routes() -> Routes {
+    Routes::new().route(&format!("{ROOT}/journal"), get(list))
 }
 
 fn number(

@@ -23,9 +23,9 @@ mod query;
 
 pub use graph::GraphSettings;
 
-use crate::AppState;
+use crate::routes::Routes;
 use axum::Json;
-use axum::Router;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,8 +33,8 @@ use serde_json::json;
 
 pub const ROOT: &str = "/api/almanac/v1";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(&format!("{ROOT}/openapi.json"), get(openapi))
         .merge(composes::routes())
         .merge(graph::routes())

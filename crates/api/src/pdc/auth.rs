@@ -8,15 +8,16 @@ use super::error::PdcError;
 use super::handlers::API_ROOT;
 use crate::AppState;
 use crate::auth::{self, Caller};
+use crate::routes::Routes;
 use almanac_store::tokens::User;
-use axum::Router;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             &format!("{API_ROOT}/auth/token/obtain/"),
             get(obtain).post(obtain),

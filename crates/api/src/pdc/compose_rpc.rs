@@ -14,13 +14,14 @@ use super::handlers::{API_ROOT, authorize, read, recorded_write};
 use super::query::{check_known, pairs, parse_bool};
 use super::resources::to_json;
 use crate::AppState;
+use crate::routes::Routes;
 use almanac_model::productmd::{
     ImagesManifest, RpmsWriter, images_json, parse_composeinfo, parse_images,
 };
 use almanac_store::compose_import::{ComposeImport, ImportSummary, TreeLocation, import_compose};
 use almanac_store::composes::{self as store, RpmFinder};
 use almanac_store::packages::{self, RpmFilter};
-use axum::Router;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -30,8 +31,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             &format!("{API_ROOT}/compose-rpms/"),
             get(|| async { PdcError::method_not_allowed("GET") }).post(import_rpms),

@@ -7,10 +7,11 @@ use super::query::{pairs, parse_list, select_fields};
 use super::resource::Resource;
 use crate::AppState;
 use crate::auth::{self, Caller};
+use crate::routes::Routes;
 use almanac_model::Timestamp;
 use almanac_store::changes::{self, Change};
 use almanac_store::{Actor, Conn, permissions};
-use axum::Router;
+
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
@@ -22,7 +23,7 @@ use std::sync::Arc;
 pub const API_ROOT: &str = "/rest_api/v1";
 
 /// Adds a resource's list and detail routes to `router`.
-pub fn mount(router: Router<AppState>, res: Arc<dyn Resource>) -> Router<AppState> {
+pub fn mount(router: Routes, res: Arc<dyn Resource>) -> Routes {
     let prefix = res.prefix();
     let (r1, r2, r3, r4, r5) = (
         res.clone(),

@@ -16,7 +16,8 @@ mod resources;
 mod rpc;
 
 use crate::AppState;
-use axum::Router;
+use crate::routes::Routes;
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
@@ -107,8 +108,8 @@ pub fn prefixes() -> Vec<&'static str> {
     resources().iter().map(|r| r.prefix()).collect()
 }
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new()
+pub fn routes() -> Routes {
+    let mut router = Routes::new()
         .route(&format!("{API_ROOT}/"), get(root))
         .merge(auth::routes())
         .merge(rpc::routes())

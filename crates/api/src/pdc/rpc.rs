@@ -7,13 +7,14 @@ use super::handlers::{API_ROOT, authorize, json_body, recorded_write};
 use super::resources::releases::save_release;
 use super::resources::to_json;
 use crate::AppState;
+use crate::routes::Routes;
 use almanac_model::productmd::parse_composeinfo;
 use almanac_store::Conn;
 use almanac_store::changes::Change;
 use almanac_store::components::{CloneComponents, clone_components};
 use almanac_store::release_import::import_release;
 use almanac_store::releases::{self as store, ReleaseVariant, VariantFilter};
-use axum::Router;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -21,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(&format!("{API_ROOT}/rpc/release/clone/"), post(clone))
         .route(
             &format!("{API_ROOT}/rpc/release/clone-components/"),

@@ -12,6 +12,7 @@ pub enum RdbError {
     BadRequest(String),
     NotFound(String),
     Unauthorized(String),
+    Forbidden(String),
     MethodNotAllowed,
     TooLarge(String),
     Unavailable,
@@ -57,6 +58,7 @@ impl IntoResponse for RdbError {
             RdbError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             RdbError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             RdbError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            RdbError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             RdbError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "The method is not allowed for the requested URL.".into(),

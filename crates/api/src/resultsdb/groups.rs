@@ -63,8 +63,15 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RdbError> {
-    let (body, actor) = write_request(&state, &headers, body).await?;
+    let (body, caller) = write_request(&state, &headers, body).await?;
+    super::check_permission(&state, &caller, &[])?;
+    if !body.is_object() {
+        return Err(RdbError::BadRequest(
+            "the body must be a JSON object: {\"uuid\": ..., \"description\": ..., \"ref_url\": ...}".into(),
+        ));
+    }
     let input = GroupInput::from_json(&body, "body")?;
+    let actor = caller.actor("http");
     let group = state
         .store
         .write(move |c| store::upsert_group(c, &input, &actor))

@@ -18,14 +18,15 @@ pub use error::RdbError;
 
 use crate::AppState;
 use crate::auth::{self, Caller};
-use axum::Router;
+use crate::routes::Routes;
+
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/results", get(results::list).post(results::create))
         .route("/results/", get(results::list).post(results::create))
         .route("/results/latest", get(results::latest))
@@ -37,8 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/groups/", get(groups::list).post(groups::create))
         .route("/groups/{uuid}", get(groups::one))
         .route("/groups/{uuid}/results", get(groups::results))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .map_router(|r| {
+            r.fallback(not_found)
+                .method_not_allowed_fallback(method_not_allowed)
+        })
 }
 
 /// Upstream answers its landing page with status 300, and clients know it.
@@ -69,15 +72,63 @@ pub(crate) fn api_url(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// Reads a write's JSON body and checks its credentials; answers the body and
-/// who writes, for the changeset.
+/// who writes.
 pub(crate) async fn write_request(
     state: &AppState,
     headers: &HeaderMap,
     body: axum::body::Body,
-) -> Result<(serde_json::Value, almanac_store::Actor), RdbError> {
+) -> Result<(serde_json::Value, Caller), RdbError> {
     let body = crate::body::read_json(body, state.settings.max_body_bytes).await?;
     let caller = authorize_write(state, headers, &body).await?;
-    Ok((body, caller.actor("http")))
+    Ok((body, caller))
+}
+
+/// Whether `caller` may write results (or testcases) of each of `testcases`
+/// under `[results] permissions`, as ResultsDB 3 checks its `PERMISSIONS`;
+/// with no testcase (a group), whether any entry names the caller. No
+/// entries: every caller `authorize_write` let through may.
+pub(crate) fn check_permission(
+    state: &AppState,
+    caller: &Caller,
+    testcases: &[&str],
+) -> Result<(), RdbError> {
+    let permissions = &state.settings.results_permissions;
+    if permissions.is_empty() {
+        return Ok(());
+    }
+    let user = match caller {
+        Caller::User(u) => u,
+        _ => {
+            return Err(RdbError::Unauthorized(
+                "This deployment grants ResultsDB writes by testcase: send 'Authorization: Token <token>'".into(),
+            ));
+        }
+    };
+    if user.is_superuser {
+        return Ok(());
+    }
+    let names = |p: &almanac_model::waivers::Permission| {
+        p.users.contains(&user.username) || p.groups.iter().any(|g| user.groups.contains(g))
+    };
+    if testcases.is_empty() {
+        return if permissions.iter().any(names) {
+            Ok(())
+        } else {
+            Err(RdbError::Forbidden(format!(
+                "User {} is not allowed to write to ResultsDB",
+                user.username
+            )))
+        };
+    }
+    for testcase in testcases {
+        if !almanac_model::waivers::may_waive(permissions, testcase, &user.username, &user.groups) {
+            return Err(RdbError::Forbidden(format!(
+                "User {} is not authorized to submit results for the test case {testcase}",
+                user.username
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks a write's credentials: a bad token is always refused; no token is

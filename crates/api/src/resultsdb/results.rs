@@ -80,7 +80,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RdbError> {
-    let (body, actor) = write_request(&state, &headers, body).await?;
+    let (body, caller) = write_request(&state, &headers, body).await?;
     let outcomes = &state.settings.outcomes;
     let (items, single) = match &body {
         Value::Array(list) => {
@@ -103,6 +103,9 @@ pub async fn create(
         }
         other => (vec![NewResult::from_json(other, outcomes)?], true),
     };
+    let testcases: Vec<&str> = items.iter().map(|r| r.testcase.name.as_str()).collect();
+    super::check_permission(&state, &caller, &testcases)?;
+    let actor = caller.actor("http");
     let stored: Vec<StoredResult> = state.store.submit_results(items, actor).await?;
     let api = api_url(&state, &headers);
     let response = if single {

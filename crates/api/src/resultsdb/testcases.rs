@@ -68,8 +68,10 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RdbError> {
-    let (body, actor) = write_request(&state, &headers, body).await?;
+    let (body, caller) = write_request(&state, &headers, body).await?;
     let input = TestcaseInput::from_json(&body, "body")?;
+    super::check_permission(&state, &caller, &[input.name.as_str()])?;
+    let actor = caller.actor("http");
     let tc = state
         .store
         .write(move |c| store::upsert_testcase(c, &input, &actor))

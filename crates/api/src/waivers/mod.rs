@@ -12,6 +12,7 @@
 
 use crate::AppState;
 use crate::auth::{self, Caller};
+use crate::routes::Routes;
 use almanac_model::ModelError;
 use almanac_model::results::parse_since;
 use almanac_model::waivers::{
@@ -19,12 +20,12 @@ use almanac_model::waivers::{
 };
 use almanac_store::StoreError;
 use almanac_store::waivers::{self as store, WaiverFilter};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 /// What a deployment says about waiving.
@@ -36,8 +37,8 @@ pub struct WaiverSettings {
     pub superusers: Vec<String>,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1.0/waivers/", get(list).post(create))
         .route("/api/v1.0/waivers", get(list).post(create))
         .route("/api/v1.0/waivers/+filtered", post(filtered))

@@ -16,15 +16,15 @@ pub mod html;
 mod pages;
 mod session;
 
-use crate::AppState;
+use crate::routes::Routes;
 use almanac_store::StoreError;
-use axum::Router;
+
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
         .route("/ui/", get(pages::home))
         .route("/ui/products", get(pages::products))

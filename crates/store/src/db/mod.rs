@@ -133,6 +133,23 @@ impl Row {
     }
 }
 
+/// Refuses text no engine may hold (PostgreSQL cannot store U+0000), the
+/// same on both, before the statement runs.
+pub(crate) fn check_storable(params: &[Value]) -> Result<(), DbError> {
+    let nul = |s: &str| s.as_bytes().contains(&0);
+    let bad = params.iter().any(|p| match p {
+        Value::Text(s) => nul(s),
+        Value::TextList(v) => v.iter().any(|s| nul(s)),
+        _ => false,
+    });
+    if bad {
+        return Err(DbError::Unstorable(
+            "text may not contain the NUL character (U+0000)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Column types for bulk inserts (PostgreSQL needs them to type its arrays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColType {
@@ -169,6 +186,9 @@ pub enum DbError {
     Full(String),
     #[error("unexpected column value: {0}")]
     Decode(String),
+    /// A value no engine may hold: text with a NUL character.
+    #[error("{0}")]
+    Unstorable(String),
     #[error("database error: {0}")]
     Other(String),
 }

@@ -168,6 +168,7 @@ impl Conn for PgConn {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        super::check_storable(params)?;
         let stmt = self.statement(sql)?;
         self.client
             .execute(&stmt, &as_sql_params(params))
@@ -175,6 +176,7 @@ impl Conn for PgConn {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        super::check_storable(params)?;
         let stmt = self.statement(sql)?;
         let rows = self
             .client
@@ -184,6 +186,7 @@ impl Conn for PgConn {
     }
 
     fn query_uncached(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        super::check_storable(params)?;
         // An unnamed statement: PostgreSQL plans it with the bound values.
         let rows = self
             .client

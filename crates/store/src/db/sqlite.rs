@@ -252,6 +252,7 @@ impl Conn for SqliteConn {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        super::check_storable(params)?;
         let (sql, args) = rewrite(sql, params);
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -264,6 +265,7 @@ impl Conn for SqliteConn {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        super::check_storable(params)?;
         let (sql, args) = rewrite(sql, params);
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(&sql)?;
