@@ -6,6 +6,7 @@ mod bus;
 mod clients;
 mod commands;
 mod composes;
+mod fuzz;
 mod graph;
 mod sources;
 mod support;
