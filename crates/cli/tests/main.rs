@@ -8,6 +8,7 @@ mod commands;
 mod composes;
 mod fuzz;
 mod graph;
+mod processes;
 mod sources;
 mod support;
 mod ui;

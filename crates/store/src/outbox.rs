@@ -13,7 +13,24 @@ pub struct Event {
     pub payload: String,
 }
 
+/// The advisory lock (PostgreSQL) a transaction holds from its first event
+/// to its commit, so that ids are handed out in commit order. Without it two
+/// processes' transactions could commit ids 11 then 10, and a reader past 11
+/// would never see 10.
+pub const ORDER_LOCK: i64 = 0x616c_6d61_6f75_7462; // "almaoutb"
+
 pub fn enqueue(conn: &mut dyn Conn, events: Vec<Event>) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if conn.engine() == crate::Engine::Postgres {
+        // Taken again by the same transaction, it is already held. (SQLite
+        // has one writer at a time: its ids are in commit order anyway.)
+        conn.query(
+            "SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) l",
+            &[ORDER_LOCK.into()],
+        )?;
+    }
     let now = Timestamp::now().micros();
     let rows = events
         .into_iter()

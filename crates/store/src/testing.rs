@@ -61,7 +61,25 @@ impl TestDb {
     }
 
     pub fn postgres() -> TestDb {
-        let admin = admin_url();
+        TestDb::postgres_on(&admin_url())
+    }
+
+    /// A fresh database on the server `admin` names (a database URL).
+    pub fn postgres_on(admin: &str) -> TestDb {
+        TestDb::postgres_from(admin, None)
+    }
+
+    /// A PostgreSQL copy of this database as it is now (`CREATE DATABASE ...
+    /// TEMPLATE`: nobody may be connected to it meanwhile).
+    pub fn copy(&self) -> TestDb {
+        let Cleanup::Database { admin_url, name } = &self.cleanup else {
+            panic!("TestDb::copy is for PostgreSQL databases");
+        };
+        TestDb::postgres_from(admin_url, Some(name))
+    }
+
+    fn postgres_from(admin: &str, template: Option<&str>) -> TestDb {
+        let admin = admin.to_string();
         let name = format!("almanac_test_{}", unique_suffix());
         let mut conn = PgConn::connect(&admin).unwrap_or_else(|e| {
             panic!(
@@ -69,7 +87,8 @@ impl TestDb {
                  start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
             )
         });
-        conn.batch(&format!("CREATE DATABASE {name}"))
+        let template = template.map_or(String::new(), |t| format!(" TEMPLATE {t}"));
+        conn.batch(&format!("CREATE DATABASE {name}{template}"))
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let url = match admin.rsplit_once('/') {
             Some((server, _)) => format!("{server}/{name}"),
