@@ -103,13 +103,15 @@ def publish(count, prefix):
         print(json.dumps(s))
 
 
-def bulk(count, prefix):
+def bulk(count, prefix, start=0):
     """Messages built and validated by fedora-messaging, published in one
-    pika connection (api.publish waits for a confirm per message)."""
+    pika connection with publisher confirms (each basic_publish returns once
+    the broker has the message); ids from `start` on."""
     topic = topic_of(prefix)
     conn = pika.BlockingConnection(pika.URLParameters(URL))
     ch = conn.channel()
-    for n in range(count):
+    ch.confirm_delivery()
+    for n in range(start, start + count):
         msg = CIMessage(topic=topic, body=ci_body(n))
         msg.id = f"{prefix}-{n}"
         msg.validate()
@@ -230,7 +232,7 @@ if __name__ == "__main__":
         if sys.argv[1] == "publish":
             publish(int(sys.argv[2]), sys.argv[3])
         elif sys.argv[1] == "bulk":
-            bulk(int(sys.argv[2]), sys.argv[3])
+            bulk(int(sys.argv[2]), sys.argv[3], *(int(a) for a in sys.argv[4:5]))
         elif sys.argv[1] == "dead":
             dead(sys.argv[2])
         elif sys.argv[1] == "collect":

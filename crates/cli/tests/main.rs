@@ -6,6 +6,7 @@ mod bus;
 mod clients;
 mod commands;
 mod composes;
+mod faults;
 mod fuzz;
 mod graph;
 mod processes;

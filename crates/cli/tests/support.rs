@@ -67,6 +67,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// SIGKILL: the process dies where it stands.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         unsafe_free_sigterm(self.child.id());

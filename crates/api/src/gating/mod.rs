@@ -67,10 +67,7 @@ fn store_error(e: StoreError) -> Response {
         StoreError::Invalid(m) => bad(m.message).into_response(),
         StoreError::Unavailable(cause) => {
             tracing::warn!(error = %cause, "database unavailable");
-            refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database is unavailable, try again later.",
-            )
+            refuse(StatusCode::SERVICE_UNAVAILABLE, cause.client_message())
         }
         other => {
             tracing::error!(error = %other, "internal error");

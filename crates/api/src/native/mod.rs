@@ -90,7 +90,7 @@ impl From<almanac_store::StoreError> for NativeError {
                 tracing::warn!(error = %cause, "database unavailable");
                 NativeError {
                     status: StatusCode::SERVICE_UNAVAILABLE,
-                    message: "The database is unavailable, try again later.".into(),
+                    message: cause.client_message().into(),
                     field: None,
                 }
             }

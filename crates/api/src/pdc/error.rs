@@ -106,10 +106,7 @@ impl From<StoreError> for PdcError {
             StoreError::Metadata(m) => PdcError::metadata(m),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
-                PdcError::detail(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database is unavailable, try again later.",
-                )
+                PdcError::detail(StatusCode::SERVICE_UNAVAILABLE, cause.client_message())
             }
             // PDC answered internal errors with 503; a 500 says what it is.
             StoreError::Internal(cause) => {

@@ -15,7 +15,7 @@ pub enum RdbError {
     Forbidden(String),
     MethodNotAllowed,
     TooLarge(String),
-    Unavailable,
+    Unavailable(&'static str),
     Internal,
 }
 
@@ -42,7 +42,7 @@ impl From<StoreError> for RdbError {
             StoreError::Metadata(m) => RdbError::BadRequest(m.to_string()),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
-                RdbError::Unavailable
+                RdbError::Unavailable(cause.client_message())
             }
             StoreError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
@@ -64,10 +64,7 @@ impl IntoResponse for RdbError {
                 "The method is not allowed for the requested URL.".into(),
             ),
             RdbError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-            RdbError::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database is unavailable, try again later".into(),
-            ),
+            RdbError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.into()),
             RdbError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal Server Error".into(),

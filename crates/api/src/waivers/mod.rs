@@ -78,7 +78,7 @@ impl From<StoreError> for WaiverError {
                 tracing::warn!(error = %cause, "database unavailable");
                 WaiverError(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "The database is unavailable, try again later.".into(),
+                    cause.client_message().into(),
                 )
             }
             StoreError::Internal(cause) => {

@@ -129,9 +129,9 @@ impl From<StoreError> for UiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(m) => UiError::bad(m.message),
-            StoreError::Unavailable(_) => UiError {
+            StoreError::Unavailable(cause) => UiError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "the database is unavailable; try again shortly".into(),
+                message: cause.client_message().into(),
             },
             other => {
                 tracing::error!(error = %other, "a page failed");

@@ -193,6 +193,23 @@ pub enum DbError {
     Other(String),
 }
 
+impl DbError {
+    /// What a client is told when the database cannot take a request: the
+    /// same words from every API, saying what is wrong where it is known.
+    pub fn client_message(&self) -> &'static str {
+        match self {
+            DbError::ReadOnly(_) => {
+                "The database is read-only: writes are refused until it is writable again."
+            }
+            DbError::Full(_) => {
+                "The database's storage is full: writes are refused until space is freed."
+            }
+            DbError::Busy(_) => "The database is busy, try again later.",
+            _ => "The database is unavailable, try again later.",
+        }
+    }
+}
+
 /// A connection to one of the engines. Store functions take `&mut dyn Conn`,
 /// so the caller decides what commits together.
 pub trait Conn: Send {

@@ -1,0 +1,672 @@
+//! Faults, on real services: PostgreSQL restarted under HTTP writes,
+//! RabbitMQ restarted under bus load, `serve` killed (-9) in the middle of
+//! bulk writes, a read-only database, a full disk. Clients get a clear
+//! error or their answer; what was acknowledged is there once; nothing is
+//! half there.
+//!
+//! The restarts are of a PostgreSQL cluster and a RabbitMQ node of the
+//! test's own (on free ports, in a temporary directory), so the tests beside
+//! it keep their services.
+
+use crate::bus::{count, journalled, wait_for};
+use crate::support::{Server, almanac, repo_root, request, venv_python};
+use almanac_store::testing::TestDb;
+use almanac_store::{Store, both_engines};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("almanac-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A PostgreSQL cluster of the test's own, run by the `postgres` user.
+struct PrivatePostgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server programs under /usr/lib/postgresql")
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .max()
+            .unwrap();
+        let dir = scratch("pg");
+        run(Command::new("chown").arg("postgres").arg(&dir));
+        let pg = PrivatePostgres {
+            dir,
+            bin,
+            port: free_port(),
+        };
+        run(Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(pg.bin.join("initdb"))
+            .arg("-D")
+            .arg(pg.dir.join("data"))
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]));
+        pg.up();
+        pg
+    }
+
+    fn ctl(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(args);
+        c
+    }
+
+    fn up(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log");
+        run(self
+            .ctl(&["-w", "-o", &options, "-l", log.to_str().unwrap(), "start"])
+            .stdout(Stdio::null()));
+    }
+
+    /// A fast shutdown (active transactions rolled back, every connection
+    /// closed), as a restart does it.
+    fn down(&self) {
+        run(self
+            .ctl(&["-w", "-m", "fast", "stop"])
+            .stdout(Stdio::null()));
+    }
+
+    fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self.ctl(&["-m", "immediate", "stop"]).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A RabbitMQ node of the test's own.
+struct PrivateRabbit {
+    dir: PathBuf,
+    node: String,
+    port: u16,
+}
+
+impl PrivateRabbit {
+    fn start() -> PrivateRabbit {
+        let dir = scratch("rabbit");
+        let port = free_port();
+        std::fs::create_dir_all(dir.join("log")).unwrap();
+        std::fs::create_dir_all(dir.join("mnesia")).unwrap();
+        std::fs::write(dir.join("plugins"), "[].\n").unwrap();
+        std::fs::write(
+            dir.join("rabbitmq.conf"),
+            format!("listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n"),
+        )
+        .unwrap();
+        run(Command::new("chown")
+            .args(["-R", "rabbitmq:rabbitmq"])
+            .arg(&dir));
+        let rabbit = PrivateRabbit {
+            node: format!("almanac-faults-{}@localhost", std::process::id()),
+            dir,
+            port,
+        };
+        rabbit.up();
+        rabbit
+    }
+
+    fn up(&self) {
+        let d = |p: &str| self.dir.join(p);
+        Command::new("rabbitmq-server")
+            .env("RABBITMQ_NODENAME", &self.node)
+            .env("RABBITMQ_NODE_PORT", self.port.to_string())
+            .env("RABBITMQ_DIST_PORT", free_port().to_string())
+            .env("RABBITMQ_MNESIA_BASE", d("mnesia"))
+            .env("RABBITMQ_LOG_BASE", d("log"))
+            .env("RABBITMQ_PID_FILE", d("pid"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", d("plugins"))
+            .env("RABBITMQ_CONFIG_FILE", d("rabbitmq.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rabbitmq-server (Debian's rabbitmq-server package)");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "RabbitMQ node {} did not start",
+                self.node
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn down(&self) {
+        run(Command::new("rabbitmqctl")
+            .args(["-n", &self.node, "stop"])
+            .stdout(Stdio::null()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "RabbitMQ node {} did not stop",
+                self.node
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2F", self.port)
+    }
+}
+
+impl Drop for PrivateRabbit {
+    fn drop(&mut self) {
+        let _ = Command::new("rabbitmqctl")
+            .args(["-n", &self.node, "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn result(tag: &str, i: usize) -> serde_json::Value {
+    json!({"testcase": {"name": "faults.write"}, "outcome": "PASSED", "ref_url": format!("https://ci/{tag}/{i}"),
+           "data": {"item": format!("pkg-{i}-1.fc41"), "type": "koji_build", "arch": "x86_64"}})
+}
+
+/// Every result is whole: its three data rows are there.
+fn assert_whole(store: &Store) {
+    let partial = count(
+        store,
+        "SELECT count(*) FROM results r WHERE (SELECT count(*) FROM result_data d WHERE d.result_id = r.id) <> 3",
+    );
+    assert_eq!(partial, 0, "a result without all its data");
+}
+
+#[test]
+fn a_postgresql_restart_under_http_writes_loses_no_acknowledged_write() {
+    let pg = PrivatePostgres::start();
+    let db = TestDb::postgres_on(&pg.admin_url());
+    drop(db.store());
+    let server = Server::start(&db.url, &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let refused = Arc::new(Mutex::new(Vec::<(u16, String)>::new()));
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let (url, stop, acked, refused) = (
+                server.url.clone(),
+                stop.clone(),
+                acked.clone(),
+                refused.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let body = result(&format!("w{w}"), i);
+                    let (status, answer) = request(
+                        &url,
+                        "POST",
+                        "/api/v2.0/results",
+                        None,
+                        Some(&body.to_string()),
+                    );
+                    match status {
+                        201 => acked
+                            .lock()
+                            .unwrap()
+                            .push(body["ref_url"].as_str().unwrap().to_string()),
+                        _ => refused.lock().unwrap().push((status, answer)),
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    let acked_now = || acked.lock().unwrap().len();
+    wait_for("writes under way", Duration::from_secs(60), || {
+        acked_now() >= 300
+    });
+    pg.down();
+    std::thread::sleep(Duration::from_secs(2));
+    pg.up();
+    let after_restart = acked_now();
+    wait_for(
+        "writes acknowledged again after the restart",
+        Duration::from_secs(60),
+        || acked_now() >= after_restart + 300,
+    );
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let refused = refused.lock().unwrap().clone();
+    assert!(!refused.is_empty(), "the restart was met by the writes");
+    for (status, body) in &refused {
+        assert_eq!(*status, 503, "a clear refusal, not {status}: {body}");
+        assert!(body.contains("try again later"), "{body}");
+    }
+    let store = db.store();
+    let acked = acked.lock().unwrap().clone();
+    let stored = count(&store, "SELECT count(*) FROM results") as usize;
+    let distinct = count(&store, "SELECT count(DISTINCT ref_url) FROM results") as usize;
+    assert_eq!(stored, distinct, "no write twice");
+    // A commit whose answer was lost with the connection may be there without
+    // an acknowledgement; it is whole, and it is one of the refused.
+    assert!(
+        stored >= acked.len() && stored - acked.len() <= refused.len(),
+        "{stored} stored, {} acknowledged",
+        acked.len()
+    );
+    for chunk in acked.chunks(500) {
+        let refs: Vec<String> = chunk.to_vec();
+        let n = store
+            .read_blocking(move |c| {
+                Ok(c.query_opt(
+                    "SELECT count(*) FROM results WHERE ref_url = ANY($1)",
+                    &[refs.clone().into()],
+                )?
+                .unwrap()
+                .int(0)?)
+            })
+            .unwrap();
+        assert_eq!(n as usize, chunk.len(), "every acknowledged write is there");
+    }
+    assert_whole(&store);
+}
+
+fn listen_config(dir: &Path, queue: &str, amqp_url: &str) -> PathBuf {
+    let path = dir.join("bus.toml");
+    std::fs::write(
+        &path,
+        format!("[bus]\namqp_url = \"{amqp_url}\"\nqueue = \"{queue}\"\ntopics = [\"org.centos.{queue}.#\"]\nprefetch = 50\npublish = false\n"),
+    )
+    .unwrap();
+    path
+}
+
+fn publish(amqp_url: &str, queue: &str, count: usize, start: usize) {
+    let out = Command::new(venv_python())
+        .arg(repo_root().join("tests/python/bus_messages.py"))
+        .args(["bulk", &count.to_string(), queue, &start.to_string()])
+        .env("ALMANAC_TEST_AMQP_URL", amqp_url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "publish: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn start_listener(config: &Path, db: &TestDb) -> (std::process::Child, Arc<Mutex<String>>) {
+    let mut listener = almanac()
+        .args([
+            "listen",
+            "--config",
+            config.to_str().unwrap(),
+            "--database-url",
+            &db.url,
+        ])
+        .env("ALMANAC_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let kept = log.clone();
+    let stderr = listener.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            kept.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    wait_for(
+        "the listener bound its queue",
+        Duration::from_secs(30),
+        || log.lock().unwrap().contains("listening"),
+    );
+    (listener, log)
+}
+
+fn stop_listener(mut listener: std::process::Child) {
+    Command::new("kill")
+        .args(["-TERM", &listener.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        listener.wait().unwrap().success(),
+        "listen exits 0 on SIGTERM"
+    );
+}
+
+/// Messages in the queue when the restart comes, and in all.
+const FIRST: usize = 20_000;
+const TOTAL: i64 = 21_000;
+
+#[test]
+fn a_rabbitmq_restart_under_bus_load_loses_no_message_and_applies_none_twice() {
+    let rabbit = PrivateRabbit::start();
+    let db = TestDb::postgres();
+    let store = db.store();
+    let dir = scratch("rabbit-listen");
+    let queue = format!("almanac-restart-{}", std::process::id());
+    let config = listen_config(&dir, &queue, &rabbit.url());
+    // The durable queue is declared by a first listener, then filled while
+    // no one listens, so the restart finds the listener in the middle.
+    stop_listener(start_listener(&config, &db).0);
+    publish(&rabbit.url(), &queue, FIRST, 0);
+    let (listener, log) = start_listener(&config, &db);
+    wait_for("the listener under way", Duration::from_secs(120), || {
+        journalled(&store) >= 300
+    });
+    rabbit.down();
+    let during = journalled(&store);
+    std::thread::sleep(Duration::from_secs(2));
+    rabbit.up();
+    publish(&rabbit.url(), &queue, 1000, FIRST);
+    wait_for("every message journalled", Duration::from_secs(300), || {
+        journalled(&store) == TOTAL
+    });
+    stop_listener(listener);
+    assert!(
+        during < FIRST as i64,
+        "the restart came in the middle ({during} journalled)"
+    );
+    assert!(
+        log.lock().unwrap().contains("reopening") || log.lock().unwrap().contains("not reachable"),
+        "the listener met the restart"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM results"),
+        TOTAL,
+        "none lost, none twice"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(DISTINCT ref_url) FROM results"),
+        TOTAL
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM bus_journal WHERE status = 'applied'"
+        ),
+        TOTAL
+    );
+}
+
+both_engines!(fn serve_killed_in_the_middle_of_bulk_writes_leaves_each_whole_or_absent(db) {
+    drop(db.store());
+    let server = Server::start(&db.url, &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    // Lists of 1,000 results, each list under a group of its own.
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (url, stop, acked) = (server.url.clone(), stop.clone(), acked.clone());
+            std::thread::spawn(move || {
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let group = format!("{:08x}-0000-4000-8000-{:012x}", w, n);
+                    let list: Vec<_> = (0..1000)
+                        .map(|i| {
+                            let mut r = result(&format!("bulk-{w}-{n}"), i);
+                            r["groups"] = json!([group]);
+                            r
+                        })
+                        .collect();
+                    let (status, _) = request(&url, "POST", "/api/v2.0/results", None, Some(&serde_json::Value::from(list).to_string()));
+                    if status == 201 {
+                        acked.lock().unwrap().push(group);
+                    } else {
+                        break; // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    wait_for("bulk writes under way", Duration::from_secs(120), || acked.lock().unwrap().len() >= 4);
+    let mut server = server;
+    server.kill9();
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let store = db.store();
+    let sizes = store
+        .read_blocking(|c| {
+            c.query("SELECT g.uuid, count(*) FROM group_results gr JOIN result_groups g ON g.id = gr.group_id GROUP BY g.uuid", &[])?
+                .into_iter()
+                .map(|mut r| Ok((r.text(0)?, r.int(1)?)))
+                .collect::<Result<Vec<_>, almanac_store::StoreError>>()
+        })
+        .unwrap();
+    assert!(sizes.iter().all(|(_, n)| *n == 1000), "a list half written: {sizes:?}");
+    for g in &acked {
+        assert!(sizes.iter().any(|(u, _)| u == g), "acknowledged list {g} is missing");
+    }
+    assert!(sizes.len() <= acked.len() + 2, "at most the lists in flight beside the acknowledged");
+    assert_eq!(count(&store, "SELECT count(*) FROM results") as usize, sizes.len() * 1000);
+    assert_whole(&store);
+    // Started again, it takes writes at once.
+    let server = Server::start(&db.url, &[]);
+    let (status, body) = request(&server.url, "POST", "/api/v2.0/results", None, Some(&result("after", 0).to_string()));
+    assert_eq!(status, 201, "{body}");
+});
+
+#[test]
+fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
+    // PostgreSQL: the database set read-only under a running server.
+    let db = TestDb::postgres();
+    drop(db.store());
+    let server = Server::start(&db.url, &[]);
+    let (status, _) = request(
+        &server.url,
+        "POST",
+        "/api/v2.0/results",
+        None,
+        Some(&result("ro", 0).to_string()),
+    );
+    assert_eq!(status, 201);
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut admin =
+        almanac_store::db::postgres::PgConn::connect(&almanac_store::testing::admin_url()).unwrap();
+    use almanac_store::Conn;
+    admin
+        .batch(&format!(
+            "ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"
+        ))
+        .unwrap();
+    admin
+        .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[name.clone().into()])
+        .unwrap();
+    for attempt in 0..3 {
+        let (status, body) = request(
+            &server.url,
+            "POST",
+            "/api/v2.0/results",
+            None,
+            Some(&result("ro", attempt + 1).to_string()),
+        );
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("read-only"), "the refusal says why: {body}");
+    }
+    let (status, body) = request(&server.url, "GET", "/api/v2.0/results", None, None);
+    assert_eq!(status, 200, "reads go on: {body}");
+    assert_eq!(
+        crate::support::get(&server.url, "/healthz").0,
+        200,
+        "the server stays up"
+    );
+    admin
+        .batch(&format!(
+            "ALTER DATABASE \"{name}\" SET default_transaction_read_only = off"
+        ))
+        .unwrap();
+    admin
+        .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[name.into()])
+        .unwrap();
+    wait_for("writes taken again", Duration::from_secs(30), || {
+        request(
+            &server.url,
+            "POST",
+            "/api/v2.0/results",
+            None,
+            Some(&result("ro", 9).to_string()),
+        )
+        .0 == 201
+    });
+    drop(server);
+
+    // SQLite: a database file that cannot be written (immutable, which
+    // binds root too). `serve` starts on it, answers reads and refuses
+    // writes saying why. SQLite keeps a file it opened read-only read-only
+    // for the life of the process (its connections share the file's
+    // state), so writes come back with a restart of `serve`.
+    let dir = scratch("readonly");
+    let url = format!("sqlite://{}", dir.join("ro.db").display());
+    run(almanac().args(["migrate", "--database-url", &url]));
+    let mut locked: Vec<PathBuf> = ["ro.db", "ro.db-wal", "ro.db-shm"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    locked.push(dir.clone());
+    let chattr = |flag: &str| {
+        for f in &locked {
+            run(Command::new("chattr").arg(flag).arg(f));
+        }
+    };
+    chattr("+i");
+    let server = Server::start(&url, &[]);
+    let (status, body) = request(
+        &server.url,
+        "POST",
+        "/api/v2.0/results",
+        None,
+        Some(&result("ro", 0).to_string()),
+    );
+    let (read, _) = request(&server.url, "GET", "/api/v2.0/results", None, None);
+    chattr("-i");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("read-only"), "the refusal says why: {body}");
+    assert_eq!(read, 200, "reads go on");
+    assert_eq!(
+        crate::support::get(&server.url, "/healthz").0,
+        200,
+        "the server stays up"
+    );
+    drop(server);
+    let server = Server::start(&url, &[]);
+    let (status, body) = request(
+        &server.url,
+        "POST",
+        "/api/v2.0/results",
+        None,
+        Some(&result("ro", 1).to_string()),
+    );
+    assert_eq!(status, 201, "writable again after the restart: {body}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_full_disk_refuses_writes_clearly_loses_nothing_acknowledged_and_recovers() {
+    let dir = scratch("full");
+    run(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&dir));
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _unmount = Unmount(dir.clone());
+    let url = format!("sqlite://{}", dir.join("full.db").display());
+    let server = Server::start(&url, &[]);
+    let mut acked = 0;
+    let mut refusal = None;
+    let note = "x".repeat(20_000);
+    for i in 0..2000 {
+        let mut r = result("full", i);
+        r["note"] = json!(note);
+        let (status, body) = request(
+            &server.url,
+            "POST",
+            "/api/v2.0/results",
+            None,
+            Some(&r.to_string()),
+        );
+        if status == 201 {
+            acked += 1;
+        } else {
+            refusal = Some((status, body));
+            break;
+        }
+    }
+    let (status, body) = refusal.expect("the disk filled up");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("full"), "the refusal says why: {body}");
+    assert!(acked > 10, "{acked} writes before the disk was full");
+    let (status, _) = request(&server.url, "GET", "/api/v2.0/results?limit=5", None, None);
+    assert_eq!(status, 200, "reads go on");
+    // Space again: the next write is taken, and everything acknowledged is there.
+    run(Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&dir));
+    let (status, body) = request(
+        &server.url,
+        "POST",
+        "/api/v2.0/results",
+        None,
+        Some(&result("full", 9999).to_string()),
+    );
+    assert_eq!(status, 201, "{body}");
+    drop(server);
+    let store = Store::open(&url, Default::default()).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM results"), acked + 1);
+    assert_whole(&store);
+}
