@@ -113,7 +113,7 @@ impl App {
                 for t in tables {
                     let n = c
                         .query_opt(&format!("SELECT count(*) FROM \"{t}\""), &[])?
-                        .map(|mut r| r.int(0))
+                        .map(|r| r.int(0))
                         .transpose()?
                         .unwrap_or(0);
                     counts.push((t, n));

@@ -544,7 +544,7 @@ impl Settings {
 
     /// Every setting, its value (secrets hidden) and its origin.
     pub fn show(&self) -> String {
-        let mut rows: Vec<(&str, String, Origin)> = vec![
+        let rows: Vec<(&str, String, Origin)> = vec![
             ("bind", self.bind.value.clone(), self.bind.origin),
             (
                 "database_url",
@@ -745,13 +745,35 @@ impl Settings {
                 self.replica_url.origin,
             ),
         ];
+        // Each source's own audit thresholds, where the file sets them.
+        let defaults = &self.audit_thresholds.value;
+        let mut per_source: Vec<(String, String, Origin)> = Vec::new();
+        for (source, t) in &self.audit_per_source {
+            for (name, value) in [("warning", t.warning), ("critical", t.critical)] {
+                let fallback = if name == "warning" {
+                    defaults.warning
+                } else {
+                    defaults.critical
+                };
+                let (value, origin) = match value {
+                    Some(v) => (v, Origin::File),
+                    None => (fallback, self.audit_thresholds.origin),
+                };
+                per_source.push((format!("audit.{source}.{name}"), value.to_string(), origin));
+            }
+        }
         let file = match &self.config_file {
             Some(p) => format!("# config file: {}\n", p.display()),
             None => "# config file: none\n".to_string(),
         };
+        let rows = rows
+            .into_iter()
+            .map(|(name, value, origin)| (name.to_string(), value, origin))
+            .chain(per_source);
+        let rows: Vec<(String, String, Origin)> = rows.collect();
         let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
         let mut out = file;
-        for (name, value, origin) in rows.drain(..) {
+        for (name, value, origin) in rows {
             out.push_str(&format!("{name:width$} = {value}    # {origin}\n"));
         }
         out

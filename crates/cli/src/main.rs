@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// Run the bus listener in the same process (`[bus]`, ALMANAC_AMQP_URL).
     #[arg(long)]
     listen: bool,
+    /// The broker, for `--listen` (default: `[bus] amqp_url`).
+    #[arg(long, env = "ALMANAC_AMQP_URL")]
+    amqp_url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -186,8 +189,15 @@ fn overrides(cli: &Cli, matches: &ArgMatches) -> Overrides {
             .map(|v| (v, origin(leaf, "results_require_token"))),
         policies_dir: cli.policies.clone().map(|v| (v, origin(leaf, "policies"))),
         amqp_url: match &cli.command {
-            Command::Listen(a) => a.amqp_url.clone().map(|v| (v, origin(leaf, "amqp_url"))),
-            _ => None,
+            Command::Listen(listen::ListenArgs { amqp_url, .. })
+            | Command::Serve(ServeArgs { amqp_url, .. }) => {
+                amqp_url.clone().map(|v| (v, origin(leaf, "amqp_url")))
+            }
+            // `config show` and the rest read the same variable.
+            _ => std::env::var("ALMANAC_AMQP_URL")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, Origin::Env)),
         },
     }
 }

@@ -123,6 +123,8 @@ struct PrivateRabbit {
     dir: PathBuf,
     node: String,
     port: u16,
+    /// The running `rabbitmq-server`, waited on once it stops.
+    server: Mutex<Option<std::process::Child>>,
 }
 
 impl PrivateRabbit {
@@ -144,6 +146,7 @@ impl PrivateRabbit {
             node: format!("almanac-faults-{}@localhost", std::process::id()),
             dir,
             port,
+            server: Mutex::new(None),
         };
         rabbit.up();
         rabbit
@@ -151,7 +154,7 @@ impl PrivateRabbit {
 
     fn up(&self) {
         let d = |p: &str| self.dir.join(p);
-        Command::new("rabbitmq-server")
+        let child = Command::new("rabbitmq-server")
             .env("RABBITMQ_NODENAME", &self.node)
             .env("RABBITMQ_NODE_PORT", self.port.to_string())
             .env("RABBITMQ_DIST_PORT", free_port().to_string())
@@ -164,6 +167,7 @@ impl PrivateRabbit {
             .stderr(Stdio::null())
             .spawn()
             .expect("rabbitmq-server (Debian's rabbitmq-server package)");
+        *self.server.lock().unwrap() = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
@@ -188,6 +192,9 @@ impl PrivateRabbit {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        if let Some(mut child) = self.server.lock().unwrap().take() {
+            let _ = child.wait();
+        }
     }
 
     fn url(&self) -> String {
@@ -200,6 +207,10 @@ impl Drop for PrivateRabbit {
         let _ = Command::new("rabbitmqctl")
             .args(["-n", &self.node, "stop"])
             .output();
+        if let Some(mut child) = self.server.lock().unwrap().take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

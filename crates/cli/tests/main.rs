@@ -2,6 +2,7 @@
 //! driven by the real clients its ancestors' users run.
 
 mod audit;
+mod backup;
 mod bus;
 mod clients;
 mod commands;

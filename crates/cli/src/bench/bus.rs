@@ -32,7 +32,7 @@ pub struct BusArgs {
 }
 
 /// The `n`th message of the mix: (topic, body).
-fn message(n: usize, prefix: &str) -> (String, Value) {
+pub(crate) fn message(n: usize, prefix: &str) -> (String, Value) {
     let contact = json!({"name": "Fedora CI", "team": "fedora-ci", "email": "ci@example.org"});
     let run = json!({"url": format!("https://ci.example.org/run/{n}"), "log": format!("https://ci.example.org/run/{n}/log")});
     let build = json!({"type": "koji-build", "id": n, "nvr": format!("pkg{}-1.0-1.fc41", n % 5_000), "component": format!("pkg{}", n % 5_000)});

@@ -12,6 +12,7 @@ mod graph;
 mod http;
 mod pdc;
 mod results;
+mod soak;
 mod ui;
 
 use crate::sample::Rng;
@@ -39,6 +40,10 @@ pub enum BenchCommand {
     Audit(audit::AuditArgs),
     /// The web UI: the server time of each page at scale.
     Ui(ui::UiArgs),
+    /// A long mixed load (writes, lookups, decisions, bus messages) on the
+    /// real `serve --listen` at a fraction of its peak: p50/p99 and memory
+    /// over time.
+    Soak(soak::SoakArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -100,6 +105,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Bus(args) => bus::run(&args),
         BenchCommand::Audit(args) => audit::run(&args),
         BenchCommand::Ui(args) => ui::run(&args),
+        BenchCommand::Soak(args) => soak::run(&args),
     }
 }
 
@@ -122,6 +128,11 @@ pub struct Phase {
 }
 
 impl Phase {
+    /// Requests a second.
+    pub fn rate(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
     pub fn print(&mut self, engine: Engine) {
         self.latencies_us.sort_unstable();
         let pct = |p: f64| -> f64 {
