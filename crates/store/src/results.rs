@@ -453,7 +453,13 @@ fn result_conditions(
             conds.push(format!("r.submit_time <= {}", sql.bind(end.micros())));
         }
     }
-    for f in &q.data {
+    // One data filter finds the candidates through the (key, value) index;
+    // the others are checked on each candidate through (result_id, key). Two
+    // IN lists would let the planner start from `type=koji_build`, which
+    // every result matches. `item` is the one that narrows, when given.
+    let mut filters: Vec<_> = q.data.iter().collect();
+    filters.sort_by_key(|f| f.key != "item");
+    for (i, f) in filters.into_iter().enumerate() {
         let key = sql.bind(&f.key);
         let values = name_condition(
             sql,
@@ -463,9 +469,13 @@ fn result_conditions(
                 likes: f.likes.clone(),
             },
         );
-        conds.push(format!(
-            "r.id IN (SELECT d.result_id FROM result_data d WHERE d.key = {key} AND {values})"
-        ));
+        conds.push(if i == 0 {
+            format!("r.id IN (SELECT d.result_id FROM result_data d WHERE d.key = {key} AND {values})")
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM result_data d WHERE d.result_id = r.id AND d.key = {key} AND {values})"
+            )
+        });
     }
     conds
 }

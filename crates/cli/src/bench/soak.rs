@@ -361,6 +361,8 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         for t in tasks {
             t.await.context("a load task")??;
         }
+        // What the tasks sent after the last line was printed.
+        published_total += window.lock().unwrap().bus_published;
         // The bus catches up, then the summary.
         let want = published_total as i64;
         let caught_up = Instant::now();
