@@ -3,7 +3,7 @@
 //! nesting, odd unicode and SQL-looking strings. Each is a 4xx whose message
 //! names the problem, never a 5xx, and nothing is written.
 
-use super::{App, run};
+use super::{App, run, token};
 use almanac_store::{Actor, both_engines, tokens};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -87,12 +87,7 @@ fn nested(depth: usize) -> String {
 both_engines!(fn bad_bodies_are_4xx_naming_the_problem_and_write_nothing(db) {
     run(async {
         let app = App::new(db);
-        let root = tokio::task::block_in_place(|| {
-            app.state.store.write_blocking(|c| {
-                tokens::create_token(c, "root", &[], true, &Actor::anonymous("test"))
-            })
-        })
-        .unwrap();
+        let root = token(&app, "root", &[], true);
         let before = app.row_counts().await;
         let mut wrong = Vec::new();
         let mut cases = 0;

@@ -126,6 +126,20 @@ impl App {
     }
 }
 
+/// A token for `user` (created if needed) in `groups`.
+pub(crate) fn token(app: &App, user: &str, groups: &[&str], superuser: bool) -> String {
+    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    let user = user.to_string();
+    tokio::task::block_in_place(|| {
+        app.state
+            .store
+            .write_blocking(move |c| {
+                tokens::create_token(c, &user, &groups, superuser, &Actor::anonymous("test"))
+            })
+            .unwrap()
+    })
+}
+
 mod bad_input;
 mod gating;
 mod permissions;

@@ -6,7 +6,7 @@
 //! built from, so a route added later is walked too. Which methods a path
 //! serves is asked of the router itself: a 405 means not served.
 
-use super::{App, run};
+use super::{App, run, token};
 use almanac_api::ApiSettings;
 use almanac_api::waivers::WaiverSettings;
 use almanac_model::waivers::Permission;
@@ -124,19 +124,6 @@ async fn call(app: &App, method: Method, url: &str, token: Option<&str>) -> Answ
         status,
         body: String::from_utf8_lossy(&bytes).chars().take(300).collect(),
     }
-}
-
-fn token(app: &App, user: &str, groups: &[&str], superuser: bool) -> String {
-    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-    let user = user.to_string();
-    tokio::task::block_in_place(|| {
-        app.state
-            .store
-            .write_blocking(move |c| {
-                tokens::create_token(c, &user, &groups, superuser, &Actor::anonymous("test"))
-            })
-            .unwrap()
-    })
 }
 
 both_engines!(fn every_write_refuses_without_the_permission_and_every_read_is_open(db) {

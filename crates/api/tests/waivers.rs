@@ -2,7 +2,7 @@
 //! and proxying, revocation by a newer waiver, the list's filters, pages and
 //! obsolete waivers, `+filtered`, and the event each waiver writes.
 
-use super::{App, run};
+use super::{App, run, token};
 use almanac_api::ApiSettings;
 use almanac_api::waivers::WaiverSettings;
 use almanac_model::waivers::Permission;
@@ -10,19 +10,6 @@ use almanac_store::{Actor, both_engines, tokens};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-
-fn token(app: &App, user: &str, groups: &[&str], superuser: bool) -> String {
-    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-    let user = user.to_string();
-    tokio::task::block_in_place(|| {
-        app.state
-            .store
-            .write_blocking(move |c| {
-                tokens::create_token(c, &user, &groups, superuser, &Actor::anonymous("test"))
-            })
-            .unwrap()
-    })
-}
 
 fn settings() -> ApiSettings {
     ApiSettings {

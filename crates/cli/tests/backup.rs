@@ -3,7 +3,7 @@
 //! `pg_restore` into a new database. The restored database, served, answers
 //! every question the same as the original.
 
-use crate::support::{Server, almanac, request};
+use crate::support::{Server, demo, request};
 use almanac_store::testing::{TestDb, admin_url};
 use std::process::Command;
 
@@ -45,25 +45,6 @@ fn answers(url: &str) -> Vec<(String, u16, serde_json::Value)> {
         .collect()
 }
 
-fn demo(url: &str) {
-    let out = almanac()
-        .args([
-            "demo",
-            "--no-serve",
-            "--builds",
-            "40",
-            "--database-url",
-            url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "almanac demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
@@ -95,7 +76,7 @@ fn a_sqlite_backup_taken_while_serving_restores_to_the_same_answers() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("almanac.db");
     let url = format!("sqlite://{}", db.display());
-    demo(&url);
+    demo(&url, 40);
     let server = Server::start(&url, &PUBLIC);
     let before = answers(&server.url);
     let backup = dir.join("backup.db");
@@ -115,7 +96,7 @@ fn a_sqlite_backup_taken_while_serving_restores_to_the_same_answers() {
 #[test]
 fn a_postgresql_dump_restored_into_a_new_database_gives_the_same_answers() {
     let original = TestDb::postgres();
-    demo(&original.url);
+    demo(&original.url, 40);
     let server = Server::start(&original.url, &PUBLIC);
     let before = answers(&server.url);
     let dump = std::env::temp_dir().join(format!("almanac-{}.dump", std::process::id()));

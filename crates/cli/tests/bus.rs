@@ -95,10 +95,10 @@ both_engines!(fn a_file_of_messages_is_applied_once_and_its_failures_journalled(
 pub(crate) struct Listener {
     child: Option<Child>,
     /// Its log lines so far.
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub(crate) log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-fn bus_config(queue: &str) -> std::path::PathBuf {
+pub(crate) fn bus_config(queue: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("{queue}.toml"));
     // Each test's messages (and events) on topics of its own: tests run side by side.
     std::fs::write(

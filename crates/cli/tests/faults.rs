@@ -8,8 +8,8 @@
 //! test's own (on free ports, in a temporary directory), so the tests beside
 //! it keep their services.
 
-use crate::bus::{count, journalled, wait_for};
-use crate::support::{Server, almanac, repo_root, request, venv_python};
+use crate::bus::{Listener, count, journalled, wait_for};
+use crate::support::{Server, almanac, post_json, repo_root, request, venv_python};
 use almanac_store::testing::TestDb;
 use almanac_store::{Store, both_engines};
 use serde_json::json;
@@ -250,13 +250,7 @@ fn a_postgresql_restart_under_http_writes_loses_no_acknowledged_write() {
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let body = result(&format!("w{w}"), i);
-                    let (status, answer) = request(
-                        &url,
-                        "POST",
-                        "/api/v2.0/results",
-                        None,
-                        Some(&body.to_string()),
-                    );
+                    let (status, answer) = post_json(&url, "/api/v2.0/results", &body);
                     match status {
                         201 => acked
                             .lock()
@@ -345,50 +339,6 @@ fn publish(amqp_url: &str, queue: &str, count: usize, start: usize) {
     );
 }
 
-fn start_listener(config: &Path, db: &TestDb) -> (std::process::Child, Arc<Mutex<String>>) {
-    let mut listener = almanac()
-        .args([
-            "listen",
-            "--config",
-            config.to_str().unwrap(),
-            "--database-url",
-            &db.url,
-        ])
-        .env("ALMANAC_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let kept = log.clone();
-    let stderr = listener.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            kept.lock().unwrap().push_str(&(line + "\n"));
-        }
-    });
-    wait_for(
-        "the listener bound its queue",
-        Duration::from_secs(30),
-        || log.lock().unwrap().contains("listening"),
-    );
-    (listener, log)
-}
-
-fn stop_listener(mut listener: std::process::Child) {
-    Command::new("kill")
-        .args(["-TERM", &listener.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(
-        listener.wait().unwrap().success(),
-        "listen exits 0 on SIGTERM"
-    );
-}
-
 /// Messages in the queue when the restart comes, and in all.
 const FIRST: usize = 20_000;
 const TOTAL: i64 = 21_000;
@@ -403,9 +353,9 @@ fn a_rabbitmq_restart_under_bus_load_loses_no_message_and_applies_none_twice() {
     let config = listen_config(&dir, &queue, &rabbit.url());
     // The durable queue is declared by a first listener, then filled while
     // no one listens, so the restart finds the listener in the middle.
-    stop_listener(start_listener(&config, &db).0);
+    Listener::start(&db, &config).stop();
     publish(&rabbit.url(), &queue, FIRST, 0);
-    let (listener, log) = start_listener(&config, &db);
+    let listener = Listener::start(&db, &config);
     wait_for("the listener under way", Duration::from_secs(120), || {
         journalled(&store) >= 300
     });
@@ -417,13 +367,14 @@ fn a_rabbitmq_restart_under_bus_load_loses_no_message_and_applies_none_twice() {
     wait_for("every message journalled", Duration::from_secs(300), || {
         journalled(&store) == TOTAL
     });
-    stop_listener(listener);
+    let log = listener.log.lock().unwrap().join("\n");
+    listener.stop();
     assert!(
         during < FIRST as i64,
         "the restart came in the middle ({during} journalled)"
     );
     assert!(
-        log.lock().unwrap().contains("reopening") || log.lock().unwrap().contains("not reachable"),
+        log.contains("reopening") || log.contains("not reachable"),
         "the listener met the restart"
     );
     assert_eq!(
@@ -466,7 +417,7 @@ both_engines!(fn serve_killed_in_the_middle_of_bulk_writes_leaves_each_whole_or_
                             r
                         })
                         .collect();
-                    let (status, _) = request(&url, "POST", "/api/v2.0/results", None, Some(&serde_json::Value::from(list).to_string()));
+                    let (status, _) = post_json(&url, "/api/v2.0/results", &serde_json::Value::from(list));
                     if status == 201 {
                         acked.lock().unwrap().push(group);
                     } else {
@@ -502,7 +453,7 @@ both_engines!(fn serve_killed_in_the_middle_of_bulk_writes_leaves_each_whole_or_
     assert_whole(&store);
     // Started again, it takes writes at once.
     let server = Server::start(&db.url, &[]);
-    let (status, body) = request(&server.url, "POST", "/api/v2.0/results", None, Some(&result("after", 0).to_string()));
+    let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("after", 0));
     assert_eq!(status, 201, "{body}");
 });
 
@@ -512,13 +463,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
     let db = TestDb::postgres();
     drop(db.store());
     let server = Server::start(&db.url, &[]);
-    let (status, _) = request(
-        &server.url,
-        "POST",
-        "/api/v2.0/results",
-        None,
-        Some(&result("ro", 0).to_string()),
-    );
+    let (status, _) = post_json(&server.url, "/api/v2.0/results", &result("ro", 0));
     assert_eq!(status, 201);
     let name = db.url.rsplit('/').next().unwrap().to_string();
     let mut admin =
@@ -533,13 +478,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
         .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[name.clone().into()])
         .unwrap();
     for attempt in 0..3 {
-        let (status, body) = request(
-            &server.url,
-            "POST",
-            "/api/v2.0/results",
-            None,
-            Some(&result("ro", attempt + 1).to_string()),
-        );
+        let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("ro", attempt + 1));
         assert_eq!(status, 503, "{body}");
         assert!(body.contains("read-only"), "the refusal says why: {body}");
     }
@@ -559,13 +498,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
         .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[name.into()])
         .unwrap();
     wait_for("writes taken again", Duration::from_secs(30), || {
-        request(
-            &server.url,
-            "POST",
-            "/api/v2.0/results",
-            None,
-            Some(&result("ro", 9).to_string()),
-        )
+        post_json(&server.url, "/api/v2.0/results", &result("ro", 9))
         .0 == 201
     });
     drop(server);
@@ -591,13 +524,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
     };
     chattr("+i");
     let server = Server::start(&url, &[]);
-    let (status, body) = request(
-        &server.url,
-        "POST",
-        "/api/v2.0/results",
-        None,
-        Some(&result("ro", 0).to_string()),
-    );
+    let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("ro", 0));
     let (read, _) = request(&server.url, "GET", "/api/v2.0/results", None, None);
     chattr("-i");
     assert_eq!(status, 503, "{body}");
@@ -610,13 +537,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
     );
     drop(server);
     let server = Server::start(&url, &[]);
-    let (status, body) = request(
-        &server.url,
-        "POST",
-        "/api/v2.0/results",
-        None,
-        Some(&result("ro", 1).to_string()),
-    );
+    let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("ro", 1));
     assert_eq!(status, 201, "writable again after the restart: {body}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
@@ -644,13 +565,7 @@ fn a_full_disk_refuses_writes_clearly_loses_nothing_acknowledged_and_recovers() 
     for i in 0..2000 {
         let mut r = result("full", i);
         r["note"] = json!(note);
-        let (status, body) = request(
-            &server.url,
-            "POST",
-            "/api/v2.0/results",
-            None,
-            Some(&r.to_string()),
-        );
+        let (status, body) = post_json(&server.url, "/api/v2.0/results", &r);
         if status == 201 {
             acked += 1;
         } else {
@@ -668,16 +583,81 @@ fn a_full_disk_refuses_writes_clearly_loses_nothing_acknowledged_and_recovers() 
     run(Command::new("mount")
         .args(["-o", "remount,size=64m"])
         .arg(&dir));
-    let (status, body) = request(
-        &server.url,
-        "POST",
-        "/api/v2.0/results",
-        None,
-        Some(&result("full", 9999).to_string()),
-    );
+    let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("full", 9999));
     assert_eq!(status, 201, "{body}");
     drop(server);
     let store = Store::open(&url, Default::default()).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM results"), acked + 1);
     assert_whole(&store);
 }
+
+/// A compose of `rpms` rpms in one tree, as PDC's `compose-rpms/` takes it.
+fn compose_import_body(compose_id: &str, date: &str, rpms: usize) -> String {
+    let mut manifest = serde_json::Map::new();
+    for i in 0..rpms {
+        let srpm = format!("pkg{}-0:1.{}-1.fc41.src", i / 4, i % 7);
+        let nevra = format!("pkg{}-sub{}-0:1.{}-1.fc41.x86_64", i / 4, i % 4, i % 7);
+        let entry = manifest
+            .entry(srpm)
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        entry[&nevra] = json!({"path": format!("Everything/x86_64/os/Packages/p/{nevra}.rpm"),
+                               "sigkey": "a15b79cc", "category": "binary"});
+    }
+    let compose = json!({"id": compose_id, "date": date, "type": "nightly", "respin": 0});
+    json!({
+        "release_id": "fedora-41",
+        "composeinfo": {"header": {"type": "productmd.composeinfo", "version": "1.2"},
+            "payload": {"compose": compose,
+                "release": {"name": "Fedora", "short": "Fedora", "version": "41", "type": "ga", "internal": false},
+                "variants": {"Everything": {"id": "Everything", "uid": "Everything", "name": "Everything",
+                    "type": "variant", "arches": ["x86_64"], "paths": {"os_tree": {"x86_64": "Everything/x86_64/os"}}}}}},
+        "rpm_manifest": {"header": {"type": "productmd.rpms", "version": "1.2"},
+            "payload": {"compose": compose, "rpms": {"Everything": {"x86_64": manifest}}}}
+    })
+    .to_string()
+}
+
+both_engines!(fn serve_killed_in_the_middle_of_a_compose_import_leaves_it_whole_or_absent(db) {
+    let token = crate::support::demo(&db.url, 10);
+    let mut server = Server::start(&db.url, &[]);
+    const RPMS: i64 = 120_000;
+    let body = compose_import_body("Fedora-41-20300101.n.0", "20300101", RPMS as usize);
+    let (url, t) = (server.url.clone(), token.clone());
+    let poster = std::thread::spawn(move || request(&url, "POST", "/rest_api/v1/compose-rpms/", Some(&t), Some(&body)));
+    // The import is under way once the body is in: kill it then.
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill9();
+    let (status, answer) = poster.join().unwrap();
+    let store = db.store();
+    let rpms_of = |store: &Store| {
+        store
+            .read_blocking(|c| {
+                Ok(c.query_opt(
+                    "SELECT count(*) FROM compose_rpms cr JOIN compose_trees t ON t.id = cr.tree_id \
+                     JOIN composes c ON c.id = t.compose_id WHERE c.compose_id = 'Fedora-41-20300101.n.0'",
+                    &[],
+                )?
+                .unwrap()
+                .int(0)?)
+            })
+            .unwrap()
+    };
+    let composes = count(&store, "SELECT count(*) FROM composes WHERE compose_id = 'Fedora-41-20300101.n.0'");
+    let found = rpms_of(&store);
+    assert!(status == 0 || status == 200 || status == 201, "{status} {answer}");
+    assert!(
+        (composes == 0 && found == 0) || (composes == 1 && found == RPMS),
+        "whole or absent: {composes} composes, {found} rpms (answer {status})"
+    );
+    if status != 0 {
+        assert_eq!(found, RPMS, "answered, so committed");
+    }
+    println!("killed with {found} of {RPMS} rpms stored (the client got {status})");
+    // Again, after a restart: the compose whole, once.
+    let server = Server::start(&db.url, &[]);
+    let body = compose_import_body("Fedora-41-20300101.n.0", "20300101", RPMS as usize);
+    let (status, answer) = request(&server.url, "POST", "/rest_api/v1/compose-rpms/", Some(&token), Some(&body));
+    assert!(status == 200 || status == 201, "{status} {answer}");
+    assert_eq!(rpms_of(&store), RPMS);
+    assert_eq!(count(&store, "SELECT count(*) FROM composes WHERE compose_id = 'Fedora-41-20300101.n.0'"), 1);
+});

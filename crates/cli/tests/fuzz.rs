@@ -3,7 +3,7 @@
 //! demo's data, on both engines: no 5xx, no status, content type, header
 //! or body the document does not describe.
 
-use crate::support::{Server, almanac, venv_python};
+use crate::support::{Server, demo, venv_python};
 use almanac_store::both_engines;
 use std::process::Command;
 
@@ -13,18 +13,7 @@ use std::process::Command;
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance";
 
 both_engines!(fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema(db) {
-    let out = almanac()
-        .args(["demo", "--no-serve", "--builds", "60", "--database-url", &db.url])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "almanac demo: {}", String::from_utf8_lossy(&out.stderr));
-    let said = String::from_utf8_lossy(&out.stdout);
-    let token = said
-        .lines()
-        .find_map(|l| l.strip_prefix("write token (user demo, superuser): "))
-        .unwrap_or_else(|| panic!("the demo prints its write token: {said}"))
-        .trim()
-        .to_string();
+    let token = demo(&db.url, 60);
     let server = Server::start(&db.url, &[]);
     let schemathesis = venv_python().with_file_name("schemathesis");
     let out = Command::new(&schemathesis)

@@ -3,23 +3,13 @@
 //! published by one relay at a time, in commit order, none twice. Reads go
 //! to a replica when one is configured.
 
-use crate::bus::{Listener, count, journalled, python, wait_for};
+use crate::bus::{Listener, bus_config, count, journalled, python, wait_for};
 use crate::support::{Server, almanac, request};
 use almanac_store::testing::TestDb;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn bus_config(queue: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("{queue}.toml"));
-    std::fs::write(
-        &path,
-        format!("[bus]\nqueue = \"{queue}\"\ntopics = [\"org.centos.{queue}.#\"]\nprefetch = 50\npublish_prefix = \"{queue}.\"\n"),
-    )
-    .unwrap();
-    path
-}
 
 fn result_body(i: usize) -> String {
     json!({"testcase": {"name": "multi.http"}, "outcome": "PASSED",
@@ -203,6 +193,10 @@ fn reads_go_to_the_replica_url_and_writes_to_the_primary() {
         ["https://ci/http/1"],
         "the read came from the replica, which has not the second"
     );
+    assert_eq!(crate::support::get(&server.url, "/healthz").0, 200);
+    // The replica gone, the health check says so.
+    drop(replica);
+    assert_eq!(crate::support::get(&server.url, "/healthz").0, 503, "a lost replica is unhealthy");
     // `config show` names the replica, its password hidden.
     let out = almanac()
         .args([

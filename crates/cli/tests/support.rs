@@ -152,3 +152,28 @@ pub fn request(
         .unwrap_or_default();
     (status, body)
 }
+
+/// `almanac demo --no-serve` into `database_url`: the demo's write token.
+pub fn demo(database_url: &str, builds: usize) -> String {
+    let out = almanac()
+        .args(["demo", "--no-serve", "--builds", &builds.to_string()])
+        .args(["--database-url", database_url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "almanac demo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    said.lines()
+        .find_map(|l| l.strip_prefix("write token (user demo, superuser): "))
+        .unwrap_or_else(|| panic!("the demo prints its write token: {said}"))
+        .trim()
+        .to_string()
+}
+
+/// POST `body` as JSON, without a token.
+pub fn post_json(base: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
+    request(base, "POST", path, None, Some(&body.to_string()))
+}

@@ -6,7 +6,7 @@
 //! changes the decision shown; screenshots of the main pages go to
 //! `docs/screenshots/`.
 
-use crate::support::{Server, almanac, repo_root, venv_python};
+use crate::support::{Server, demo, repo_root, venv_python};
 use serde_json::Value;
 use std::process::Command;
 
@@ -22,22 +22,7 @@ fn every_page_of_the_demo_loads_in_a_browser_and_shows_what_the_api_says() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = format!("sqlite://{}", dir.join("demo.db").display());
-    let out = almanac()
-        .args(["demo", "--no-serve", "--database-url", &db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "almanac demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
-    let token = said
-        .lines()
-        .find_map(|l| l.strip_prefix("write token (user demo, superuser): "))
-        .unwrap_or_else(|| panic!("the demo prints its write token: {said}"))
-        .trim()
-        .to_string();
+    let token = demo(&db, 300);
     // The demo's gating policies, as `almanac demo` serves them.
     let policies = dir.join("policies");
     std::fs::create_dir_all(&policies).unwrap();

@@ -6,44 +6,12 @@
 
 use almanac_ingest::bus::message::Message;
 use almanac_ingest::bus::{builds, ci, packages, people, route};
+#[path = "../../model/tests/support/json_strategy.rs"]
+mod json_strategy;
+
+use json_strategy::{any_json, replace_one};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        (-1e12f64..1e12).prop_map(Value::from),
-        "\\PC{0,12}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-            prop::collection::btree_map("[a-z_]{1,10}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-fn replace_one(doc: &Value, pick: usize, with: &Value) -> Value {
-    fn walk(v: &mut Value, n: &mut usize, with: &Value) -> bool {
-        if *n == 0 {
-            *v = with.clone();
-            return true;
-        }
-        *n -= 1;
-        match v {
-            Value::Object(o) => o.values_mut().any(|c| walk(c, n, with)),
-            Value::Array(a) => a.iter_mut().any(|c| walk(c, n, with)),
-            _ => false,
-        }
-    }
-    let mut out = doc.clone();
-    let mut n = pick;
-    walk(&mut out, &mut n, with);
-    out
-}
 
 /// Real bodies, one a topic.
 fn bodies() -> Vec<(&'static str, Value)> {

@@ -369,8 +369,17 @@ impl Store {
     }
 
     /// True when the database answers a trivial query.
+    /// Whether the database answers: a read and, with a replica (where the
+    /// reads go), a write transaction on the primary that changes nothing.
     pub async fn ping(&self) -> bool {
-        self.read(|conn| Ok(conn.query("SELECT 1", &[])?))
+        let read = self.read(|conn| Ok(conn.query("SELECT 1", &[])?)).await;
+        if read.is_err() {
+            return false;
+        }
+        if self.inner.options.replica_url.is_none() {
+            return true;
+        }
+        self.write(|conn| Ok::<_, StoreError>(conn.query("SELECT 1", &[])?))
             .await
             .is_ok()
     }

@@ -129,16 +129,19 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
-/// The server's resident memory, from /proc.
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+/// The server's resident memory from /proc, in MiB: all of it, its
+/// anonymous part (the heap, SQLite's page caches) and its file-backed part
+/// (the binary, SQLite's memory-mapped database file).
+fn rss_mib(pid: u32) -> (f64, f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("RssAnon:"), field("RssFile:"))
 }
 
 struct Serve {
@@ -315,9 +318,9 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         }
 
         println!(
-            "{engine:8} {:>5} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>9} {:>8}",
+            "{engine:8} {:>5} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>9} {:>22}",
             "min", "ops/s", "write p50/p99", "lookup p50/p99", "latest p50/p99", "decide p50/p99", "bus pub p50/p99",
-            "errors", "bus lag", "RSS MiB"
+            "errors", "bus lag", "RSS MiB (anon/file)"
         );
         let mut published_total = 0u64;
         let mut rss = Vec::new();
@@ -344,11 +347,11 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
                 }
                 cells.push(format!("{p50:>7.2}/{p99:<8.2}"));
             }
-            let memory = rss_mib(pid);
-            rss.push(memory);
+            let (memory, anon, file) = rss_mib(pid);
+            rss.push(anon);
             p99s.push(worst);
             println!(
-                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1}",
+                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1})",
                 started.elapsed().as_secs_f64() / 60.0,
                 ops as f64 / args.interval as f64,
                 cells.join(" "),
@@ -381,7 +384,7 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
             let settled = rss.get(rss.len() / 3).copied().unwrap_or(*first);
             println!(
-                "{engine:8} memory: {first:.1} MiB after the first interval, {settled:.1} MiB a third in, {last:.1} MiB at the end ({:+.1}% over the last two thirds); max {:.1} MiB",
+                "{engine:8} anonymous memory: {first:.1} MiB after the first interval, {settled:.1} MiB a third in, {last:.1} MiB at the end ({:+.1}% over the last two thirds); max {:.1} MiB",
                 (last - settled) / settled * 100.0,
                 rss.iter().cloned().fold(0.0, f64::max)
             );
