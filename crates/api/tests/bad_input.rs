@@ -4,7 +4,7 @@
 //! names the problem, never a 5xx, and nothing is written.
 
 use super::{App, run, token};
-use almanac_store::{Actor, both_engines, tokens};
+use almanac_store::both_engines;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

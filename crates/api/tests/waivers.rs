@@ -6,7 +6,7 @@ use super::{App, run, token};
 use almanac_api::ApiSettings;
 use almanac_api::waivers::WaiverSettings;
 use almanac_model::waivers::Permission;
-use almanac_store::{Actor, both_engines, tokens};
+use almanac_store::both_engines;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};

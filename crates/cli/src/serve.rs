@@ -66,7 +66,7 @@ pub fn serve(
 /// Writes `greenwave.decision.update` events as new results and waivers
 /// change decisions (when there are policies to decide by).
 fn spawn_decision_watch(state: &AppState) {
-    use almanac_api::gating::watch::{Watch, step};
+    use almanac_api::gating::watch::{Watch, commit, plan};
     let settings = &state.settings;
     if settings.gating.policies.is_empty() {
         return;
@@ -80,7 +80,20 @@ fn spawn_decision_watch(state: &AppState) {
     tokio::spawn(async move {
         loop {
             let w = watch.clone();
-            let pause = match store.write(move |c| step(c, &w, 500)).await {
+            // The decisions on a reader; only the updates and the cursor
+            // take the writer.
+            let done = match store.read(move |c| plan(c, &w, 500)).await {
+                Ok(planned) if planned.to_commit() => {
+                    let events = planned.events;
+                    store
+                        .write(move |c| commit(c, planned))
+                        .await
+                        .map(|_| events)
+                }
+                Ok(_) => Ok(0),
+                Err(e) => Err(e),
+            };
+            let pause = match done {
                 Ok(0) => std::time::Duration::from_millis(500),
                 Ok(_) => std::time::Duration::ZERO,
                 Err(e) => {

@@ -478,7 +478,8 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
         .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[name.clone().into()])
         .unwrap();
     for attempt in 0..3 {
-        let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("ro", attempt + 1));
+        let (status, body) =
+            post_json(&server.url, "/api/v2.0/results", &result("ro", attempt + 1));
         assert_eq!(status, 503, "{body}");
         assert!(body.contains("read-only"), "the refusal says why: {body}");
     }
@@ -498,8 +499,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
         .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[name.into()])
         .unwrap();
     wait_for("writes taken again", Duration::from_secs(30), || {
-        post_json(&server.url, "/api/v2.0/results", &result("ro", 9))
-        .0 == 201
+        post_json(&server.url, "/api/v2.0/results", &result("ro", 9)).0 == 201
     });
     drop(server);
 

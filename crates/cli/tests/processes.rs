@@ -196,7 +196,11 @@ fn reads_go_to_the_replica_url_and_writes_to_the_primary() {
     assert_eq!(crate::support::get(&server.url, "/healthz").0, 200);
     // The replica gone, the health check says so.
     drop(replica);
-    assert_eq!(crate::support::get(&server.url, "/healthz").0, 503, "a lost replica is unhealthy");
+    assert_eq!(
+        crate::support::get(&server.url, "/healthz").0,
+        503,
+        "a lost replica is unhealthy"
+    );
     // `config show` names the replica, its password hidden.
     let out = almanac()
         .args([

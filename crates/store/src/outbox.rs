@@ -157,6 +157,15 @@ pub fn cursor(conn: &mut dyn Conn, name: &str) -> StoreResult<i64> {
     Ok(row.map(|r| r.int(0)).transpose()?.unwrap_or(0))
 }
 
+/// A named reader's place, read without taking it (`None`: no such reader).
+pub fn cursor_value(conn: &mut dyn Conn, name: &str) -> StoreResult<Option<i64>> {
+    let row = conn.query_opt(
+        "SELECT last_id FROM outbox_cursors WHERE name = $1",
+        &[name.into()],
+    )?;
+    Ok(row.map(|r| r.int(0)).transpose()?)
+}
+
 pub fn set_cursor(conn: &mut dyn Conn, name: &str, last_id: i64) -> StoreResult<()> {
     conn.execute(
         "UPDATE outbox_cursors SET last_id = $1 WHERE name = $2",

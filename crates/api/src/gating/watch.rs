@@ -5,10 +5,13 @@
 //! `greenwave.decision.update` event with the new decision and the
 //! `previous` one is written to the outbox.
 //!
-//! [`step`] takes the next batch after the watcher's cursor, in one write
-//! transaction that also moves the cursor: a restart goes on where it
-//! stopped, and two processes take turns on the cursor row (PostgreSQL
-//! `FOR UPDATE`), so no event is handled twice.
+//! [`plan`] reads the next batch after the watcher's cursor and works out
+//! the decisions on a reader, off the single writer (a decision reads many
+//! results, twice for each context); [`commit`] then writes the updates and
+//! moves the cursor in one short write transaction, if the cursor is still
+//! where the plan started (PostgreSQL `FOR UPDATE`): a restart goes on
+//! where it stopped, and when two processes plan the same batch one of them
+//! commits it, so no event is handled twice. [`step`] is both at once.
 
 use super::{Ask, GatingSettings, gather};
 use almanac_model::Timestamp;
@@ -34,12 +37,54 @@ pub struct Watch {
     pub limits: PageLimits,
 }
 
-/// Handles up to `limit` events; answers how many it looked at (0: caught up).
+/// The work of one batch, planned on a reader.
+#[derive(Debug)]
+pub struct Plan {
+    /// Where the cursor stood (`None`: the watcher has no cursor yet).
+    from: Option<i64>,
+    /// The last event looked at.
+    last: i64,
+    /// How many events were looked at.
+    pub events: usize,
+    updates: Vec<Event>,
+}
+
+impl Plan {
+    /// Whether [`commit`] has anything to write: updates and a cursor to
+    /// move, or the cursor to make.
+    pub fn to_commit(&self) -> bool {
+        self.from.is_none() || self.events > 0
+    }
+}
+
+/// Handles up to `limit` events in one transaction; answers how many it
+/// looked at (0: caught up).
 pub fn step(conn: &mut dyn Conn, w: &Watch, limit: i64) -> StoreResult<usize> {
-    let cursor = outbox::cursor(conn, CURSOR)?;
+    let planned = plan(conn, w, limit)?;
+    let events = planned.events;
+    commit(conn, planned)?;
+    Ok(events)
+}
+
+/// Reads up to `limit` events after the cursor and the decision updates
+/// they cause; writes nothing.
+pub fn plan(conn: &mut dyn Conn, w: &Watch, limit: i64) -> StoreResult<Plan> {
+    let Some(cursor) = outbox::cursor_value(conn, CURSOR)? else {
+        return Ok(Plan {
+            from: None,
+            last: 0,
+            events: 0,
+            updates: Vec::new(),
+        });
+    };
     let events = outbox::after(conn, cursor, &TOPICS, limit)?;
     let Some(last) = events.last().map(|e| e.id) else {
-        return Ok(0);
+        return Ok(Plan {
+            from: Some(cursor),
+            last: cursor,
+            events: 0,
+            updates: Vec::new(),
+        });
     };
     let mut updates = Vec::new();
     for e in &events {
@@ -79,11 +124,26 @@ pub fn step(conn: &mut dyn Conn, w: &Watch, limit: i64) -> StoreResult<usize> {
             });
         }
     }
-    if !updates.is_empty() {
-        outbox::enqueue(conn, updates)?;
+    Ok(Plan {
+        from: Some(cursor),
+        last,
+        events: events.len(),
+        updates,
+    })
+}
+
+/// Writes a plan's updates and moves the cursor past its events, unless the
+/// cursor moved since the plan was made (another process committed that
+/// batch): answers whether it did. Without a cursor, it makes one at the
+/// outbox's end, as a new reader starts from now.
+pub fn commit(conn: &mut dyn Conn, plan: Plan) -> StoreResult<bool> {
+    let now = outbox::cursor(conn, CURSOR)?;
+    if plan.from != Some(now) || plan.events == 0 {
+        return Ok(false);
     }
-    outbox::set_cursor(conn, CURSOR, last)?;
-    Ok(events.len())
+    outbox::enqueue(conn, plan.updates)?;
+    outbox::set_cursor(conn, CURSOR, plan.last)?;
+    Ok(true)
 }
 
 /// The subject, product version, time and testcase an event is about.
