@@ -21,7 +21,6 @@ fn result_body(i: usize) -> String {
 fn two_serve_and_two_listen_processes_on_one_postgresql_share_the_data_and_publish_each_event_once()
 {
     let db = TestDb::postgres();
-    db.store();
     let queue = format!("almanac-multi-{}", std::process::id());
     let config = bus_config(&queue);
     let store = db.store();
