@@ -456,7 +456,10 @@ fn result_conditions(
     // One data filter finds the candidates through the (key, value) index;
     // the others are checked on each candidate through (result_id, key). Two
     // IN lists would let the planner start from `type=koji_build`, which
-    // every result matches. `item` is the one that narrows, when given.
+    // every result matches. `item` is the one that narrows, when given. The
+    // checks are scalar subqueries, not EXISTS: PostgreSQL's generic plan
+    // turns an EXISTS into a hash of every `type=koji_build` row (130 ms at
+    // 200,000 results, against 0.5 ms so).
     let mut filters: Vec<_> = q.data.iter().collect();
     filters.sort_by_key(|f| f.key != "item");
     for (i, f) in filters.into_iter().enumerate() {
@@ -473,7 +476,7 @@ fn result_conditions(
             format!("r.id IN (SELECT d.result_id FROM result_data d WHERE d.key = {key} AND {values})")
         } else {
             format!(
-                "EXISTS (SELECT 1 FROM result_data d WHERE d.result_id = r.id AND d.key = {key} AND {values})"
+                "(SELECT 1 FROM result_data d WHERE d.result_id = r.id AND d.key = {key} AND {values} LIMIT 1) = 1"
             )
         });
     }
