@@ -3,7 +3,7 @@
 //! `pg_restore` into a new database. The restored database, served, answers
 //! every question the same as the original.
 
-use crate::support::{Server, demo, request};
+use crate::support::{Server, demo, request, run_ok};
 use almanac_store::testing::{TestDb, admin_url};
 use std::process::Command;
 
@@ -45,15 +45,6 @@ fn answers(url: &str) -> Vec<(String, u16, serde_json::Value)> {
         .collect()
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn assert_same(
     original: &[(String, u16, serde_json::Value)],
     restored: &[(String, u16, serde_json::Value)],
@@ -81,9 +72,11 @@ fn a_sqlite_backup_taken_while_serving_restores_to_the_same_answers() {
     let before = answers(&server.url);
     let backup = dir.join("backup.db");
     // Online, while the server holds the file open.
-    run(Command::new("sqlite3")
-        .arg(&db)
-        .arg(format!(".backup '{}'", backup.display())));
+    run_ok(
+        Command::new("sqlite3")
+            .arg(&db)
+            .arg(format!(".backup '{}'", backup.display())),
+    );
     drop(server);
     let restored = dir.join("restored.db");
     std::fs::copy(&backup, &restored).unwrap();
@@ -100,16 +93,20 @@ fn a_postgresql_dump_restored_into_a_new_database_gives_the_same_answers() {
     let server = Server::start(&original.url, &PUBLIC);
     let before = answers(&server.url);
     let dump = std::env::temp_dir().join(format!("almanac-{}.dump", std::process::id()));
-    run(Command::new("pg_dump")
-        .args(["--format=custom", "--file"])
-        .arg(&dump)
-        .arg(&original.url));
+    run_ok(
+        Command::new("pg_dump")
+            .args(["--format=custom", "--file"])
+            .arg(&dump)
+            .arg(&original.url),
+    );
     drop(server);
     // A new, empty database on the same server, restored into.
     let restored = TestDb::postgres_on(&admin_url());
-    run(Command::new("pg_restore")
-        .args(["--no-owner", "--dbname", &restored.url])
-        .arg(&dump));
+    run_ok(
+        Command::new("pg_restore")
+            .args(["--no-owner", "--dbname", &restored.url])
+            .arg(&dump),
+    );
     let server = Server::start(&restored.url, &PUBLIC);
     assert_same(&before, &answers(&server.url));
     drop(server);

@@ -368,7 +368,7 @@ both_engines!(fn two_listeners_on_one_queue_apply_every_message_once(db) {
 
 /// A consumer of Almanac's events bound to `pattern` before anything happens
 /// (`bus_messages.py collect`): its process, and its lines after "ready".
-fn collector(
+pub(crate) fn collector(
     pattern: &str,
     n: &str,
     quiet: Option<&str>,
@@ -386,7 +386,7 @@ fn collector(
 }
 
 /// The outbox id an event carries in its message id.
-fn event_id(e: &Value) -> i64 {
+pub(crate) fn event_id(e: &Value) -> i64 {
     e["id"]
         .as_str()
         .unwrap()

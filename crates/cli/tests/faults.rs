@@ -9,7 +9,7 @@
 //! it keep their services.
 
 use crate::bus::{Listener, count, journalled, wait_for};
-use crate::support::{Server, almanac, post_json, repo_root, request, venv_python};
+use crate::support::{Server, almanac, post_json, repo_root, request, run_ok, venv_python};
 use almanac_store::testing::TestDb;
 use almanac_store::{Store, both_engines};
 use serde_json::json;
@@ -25,16 +25,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -60,18 +50,20 @@ impl PrivatePostgres {
             .max()
             .unwrap();
         let dir = scratch("pg");
-        run(Command::new("chown").arg("postgres").arg(&dir));
+        run_ok(Command::new("chown").arg("postgres").arg(&dir));
         let pg = PrivatePostgres {
             dir,
             bin,
             port: free_port(),
         };
-        run(Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(pg.bin.join("initdb"))
-            .arg("-D")
-            .arg(pg.dir.join("data"))
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]));
+        run_ok(
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(pg.bin.join("initdb"))
+                .arg("-D")
+                .arg(pg.dir.join("data"))
+                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]),
+        );
         pg.up();
         pg
     }
@@ -93,17 +85,19 @@ impl PrivatePostgres {
             self.dir.display()
         );
         let log = self.dir.join("log");
-        run(self
-            .ctl(&["-w", "-o", &options, "-l", log.to_str().unwrap(), "start"])
-            .stdout(Stdio::null()));
+        run_ok(
+            self.ctl(&["-w", "-o", &options, "-l", log.to_str().unwrap(), "start"])
+                .stdout(Stdio::null()),
+        );
     }
 
     /// A fast shutdown (active transactions rolled back, every connection
     /// closed), as a restart does it.
     fn down(&self) {
-        run(self
-            .ctl(&["-w", "-m", "fast", "stop"])
-            .stdout(Stdio::null()));
+        run_ok(
+            self.ctl(&["-w", "-m", "fast", "stop"])
+                .stdout(Stdio::null()),
+        );
     }
 
     fn admin_url(&self) -> String {
@@ -139,9 +133,11 @@ impl PrivateRabbit {
             format!("listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n"),
         )
         .unwrap();
-        run(Command::new("chown")
-            .args(["-R", "rabbitmq:rabbitmq"])
-            .arg(&dir));
+        run_ok(
+            Command::new("chown")
+                .args(["-R", "rabbitmq:rabbitmq"])
+                .arg(&dir),
+        );
         let rabbit = PrivateRabbit {
             node: format!("almanac-faults-{}@localhost", std::process::id()),
             dir,
@@ -180,9 +176,11 @@ impl PrivateRabbit {
     }
 
     fn down(&self) {
-        run(Command::new("rabbitmqctl")
-            .args(["-n", &self.node, "stop"])
-            .stdout(Stdio::null()));
+        run_ok(
+            Command::new("rabbitmqctl")
+                .args(["-n", &self.node, "stop"])
+                .stdout(Stdio::null()),
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
             assert!(
@@ -510,7 +508,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
     // state), so writes come back with a restart of `serve`.
     let dir = scratch("readonly");
     let url = format!("sqlite://{}", dir.join("ro.db").display());
-    run(almanac().args(["migrate", "--database-url", &url]));
+    run_ok(almanac().args(["migrate", "--database-url", &url]));
     let mut locked: Vec<PathBuf> = ["ro.db", "ro.db-wal", "ro.db-shm"]
         .iter()
         .map(|f| dir.join(f))
@@ -519,7 +517,7 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
     locked.push(dir.clone());
     let chattr = |flag: &str| {
         for f in &locked {
-            run(Command::new("chattr").arg(flag).arg(f));
+            run_ok(Command::new("chattr").arg(flag).arg(f));
         }
     };
     chattr("+i");
@@ -546,9 +544,11 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
 #[test]
 fn a_full_disk_refuses_writes_clearly_loses_nothing_acknowledged_and_recovers() {
     let dir = scratch("full");
-    run(Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
-        .arg(&dir));
+    run_ok(
+        Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+            .arg(&dir),
+    );
     struct Unmount(PathBuf);
     impl Drop for Unmount {
         fn drop(&mut self) {
@@ -580,9 +580,11 @@ fn a_full_disk_refuses_writes_clearly_loses_nothing_acknowledged_and_recovers() 
     let (status, _) = request(&server.url, "GET", "/api/v2.0/results?limit=5", None, None);
     assert_eq!(status, 200, "reads go on");
     // Space again: the next write is taken, and everything acknowledged is there.
-    run(Command::new("mount")
-        .args(["-o", "remount,size=64m"])
-        .arg(&dir));
+    run_ok(
+        Command::new("mount")
+            .args(["-o", "remount,size=64m"])
+            .arg(&dir),
+    );
     let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("full", 9999));
     assert_eq!(status, 201, "{body}");
     drop(server);

@@ -3,11 +3,10 @@
 //! published by one relay at a time, in commit order, none twice. Reads go
 //! to a replica when one is configured.
 
-use crate::bus::{Listener, bus_config, count, journalled, python, wait_for};
+use crate::bus::{Listener, bus_config, collector, count, event_id, journalled, python, wait_for};
 use crate::support::{Server, almanac, request};
 use almanac_store::testing::TestDb;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -25,14 +24,7 @@ fn two_serve_and_two_listen_processes_on_one_postgresql_share_the_data_and_publi
     let config = bus_config(&queue);
     let store = db.store();
     // A consumer of every event, until none has come for 8 s.
-    let mut collector = Command::new(crate::support::venv_python())
-        .arg(crate::support::repo_root().join("tests/python/bus_messages.py"))
-        .args(["collect", &format!("{queue}.#"), "100000", "8"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(collector.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let (mut collector, lines) = collector(&format!("{queue}.#"), "100000", Some("8"));
 
     let public = ["--public-url", "http://almanac.example"];
     let servers = [
@@ -110,18 +102,7 @@ fn two_serve_and_two_listen_processes_on_one_postgresql_share_the_data_and_publi
         .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
         .collect();
     assert!(collector.wait().unwrap().success());
-    let ids: Vec<i64> = events
-        .iter()
-        .map(|e| {
-            e["id"]
-                .as_str()
-                .unwrap()
-                .strip_prefix("almanac-event-")
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
-        .collect();
+    let ids: Vec<i64> = events.iter().map(event_id).collect();
     assert_eq!(ids.len(), 2100, "one event a result, none twice");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in commit order");
     assert_eq!(

@@ -177,3 +177,14 @@ pub fn demo(database_url: &str, builds: usize) -> String {
 pub fn post_json(base: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
     request(base, "POST", path, None, Some(&body.to_string()))
 }
+
+/// Runs `cmd` and fails the test, with its output, unless it succeeds.
+pub fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
