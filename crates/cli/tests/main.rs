@@ -11,6 +11,7 @@ mod faults;
 mod fuzz;
 mod graph;
 mod processes;
+mod services;
 mod sources;
 mod support;
 mod ui;

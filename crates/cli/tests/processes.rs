@@ -1,14 +1,17 @@
 //! Several processes on one PostgreSQL: two `serve` and two `listen` share
 //! the data and the work, every message is applied once, and the outbox is
 //! published by one relay at a time, in commit order, none twice. Reads go
-//! to a replica when one is configured.
+//! to a streaming standby when one is configured.
 
 use crate::bus::{Listener, bus_config, collector, count, event_id, journalled, python, wait_for};
+use crate::services::PrivatePostgres;
 use crate::support::{Server, almanac, request};
+use almanac_store::Conn;
+use almanac_store::db::postgres::PgConn;
 use almanac_store::testing::TestDb;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn result_body(i: usize) -> String {
     json!({"testcase": {"name": "multi.http"}, "outcome": "PASSED",
@@ -125,34 +128,70 @@ fn two_serve_and_two_listen_processes_on_one_postgresql_share_the_data_and_publi
     let _ = std::fs::remove_file(&config);
 }
 
-/// A replica (here a copy of the primary taken before a write, standing in
-/// for a standby that has not replayed it yet) answers the reads; the write
-/// goes to the primary.
+/// A hot standby streaming from the primary answers the reads; the writes
+/// go to the primary. Pausing the standby's replay shows where each read
+/// came from: a write acknowledged by the primary is not listed until the
+/// standby replays it.
 #[test]
-fn reads_go_to_the_replica_url_and_writes_to_the_primary() {
-    let primary = TestDb::postgres();
-    let store = primary.store();
-    let (status, _) = {
-        let server = Server::start(&primary.url, &[]);
+fn reads_go_to_a_streaming_standby_and_writes_to_the_primary() {
+    let cluster = PrivatePostgres::start();
+    let standby = cluster.standby();
+    let primary = TestDb::postgres_on(&cluster.admin_url());
+    let replica_url = primary.url.replace(
+        &format!(":{}/", cluster.port()),
+        &format!(":{}/", standby.port()),
+    );
+    let server = Server::start(&primary.url, &["--replica-url", &replica_url]);
+    let refs = || {
+        let (status, body) = request(&server.url, "GET", "/api/v2.0/results", None, None);
+        assert_eq!(status, 200, "{body}");
+        let listed: Value = serde_json::from_str(&body).unwrap();
+        let mut refs: Vec<String> = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["ref_url"].as_str().unwrap().to_string())
+            .collect();
+        refs.sort();
+        refs
+    };
+    let until_listed = |want: &[&str]| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while refs() != want {
+            assert!(
+                Instant::now() < deadline,
+                "the standby never listed {want:?}: {:?}",
+                refs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let post = |i| {
         request(
             &server.url,
             "POST",
             "/api/v2.0/results",
             None,
-            Some(&result_body(1)),
+            Some(&result_body(i)),
         )
     };
-    assert_eq!(status, 201);
-    drop(store);
-    let replica = primary.copy();
-    let server = Server::start(&primary.url, &["--replica-url", &replica.url]);
-    let (status, body) = request(
-        &server.url,
-        "POST",
-        "/api/v2.0/results",
-        None,
-        Some(&result_body(2)),
+    assert_eq!(post(1).0, 201);
+    until_listed(&["https://ci/http/1"]);
+
+    let mut on_standby = PgConn::connect(&replica_url).unwrap();
+    assert!(
+        on_standby
+            .query_opt("SELECT pg_is_in_recovery()", &[])
+            .unwrap()
+            .unwrap()
+            .bool(0)
+            .unwrap(),
+        "the replica is a standby"
     );
+    on_standby
+        .query("SELECT pg_wal_replay_pause()", &[])
+        .unwrap();
+    let (status, body) = post(2);
     assert_eq!(status, 201, "{body}");
     let primary_store = primary.store();
     assert_eq!(
@@ -160,27 +199,29 @@ fn reads_go_to_the_replica_url_and_writes_to_the_primary() {
         2,
         "the write is on the primary"
     );
-    let (_, body) = request(&server.url, "GET", "/api/v2.0/results", None, None);
-    let listed: Value = serde_json::from_str(&body).unwrap();
-    let refs: Vec<&str> = listed["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["ref_url"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        refs,
+        refs(),
         ["https://ci/http/1"],
-        "the read came from the replica, which has not the second"
+        "the read came from the standby, which has not replayed the second"
     );
+    on_standby
+        .query("SELECT pg_wal_replay_resume()", &[])
+        .unwrap();
+    until_listed(&["https://ci/http/1", "https://ci/http/2"]);
+    drop(on_standby);
+
     assert_eq!(crate::support::get(&server.url, "/healthz").0, 200);
-    // The replica gone, the health check says so.
-    drop(replica);
+    // The standby gone, the health check says so; writes still go through.
+    standby.down();
     assert_eq!(
         crate::support::get(&server.url, "/healthz").0,
         503,
         "a lost replica is unhealthy"
     );
+    assert_eq!(post(3).0, 201, "writes do not need the replica");
+    drop(server);
+    drop(primary_store);
+    drop(primary);
     // `config show` names the replica, its password hidden.
     let out = almanac()
         .args([
