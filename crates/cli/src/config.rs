@@ -211,6 +211,7 @@ pub struct StoreFile {
     pub readers: Option<usize>,
     pub writers: Option<usize>,
     pub sqlite_sync: Option<SqliteSync>,
+    pub sqlite_cache_mib: Option<u64>,
     /// A PostgreSQL read replica: the readers connect to it.
     pub replica_url: Option<String>,
 }
@@ -250,6 +251,7 @@ pub struct Settings {
     pub store_readers: Setting<usize>,
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
+    pub sqlite_cache_mib: Setting<u64>,
     pub replica_url: Setting<Option<String>>,
     pub amqp_url: Setting<String>,
     pub bus_exchange: Setting<String>,
@@ -323,6 +325,7 @@ impl Settings {
             store_readers: Setting::default(store_defaults.readers),
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
+            sqlite_cache_mib: Setting::default(store_defaults.sqlite_cache_mib),
             replica_url: Setting::default(None),
             amqp_url: Setting::default(DEFAULT_AMQP_URL.to_string()),
             bus_exchange: Setting::default("amq.topic".to_string()),
@@ -375,6 +378,7 @@ impl Settings {
             s.store_readers.set(f.store.readers, o);
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
+            s.sqlite_cache_mib.set(f.store.sqlite_cache_mib, o);
             s.replica_url.set(f.store.replica_url.map(Some), o);
             s.amqp_url.set(f.bus.amqp_url, o);
             s.bus_exchange.set(f.bus.exchange, o);
@@ -536,6 +540,7 @@ impl Settings {
             readers: self.store_readers.value,
             writers: self.store_writers.value,
             sqlite_sync: self.sqlite_sync.value,
+            sqlite_cache_mib: self.sqlite_cache_mib.value,
             replica_url: self.replica_url.value.clone(),
             results_api_url: format!("{}/api/v2.0", base.trim_end_matches('/')),
             ..StoreOptions::default()
@@ -734,6 +739,11 @@ impl Settings {
                 "store.sqlite_sync",
                 format!("{:?}", self.sqlite_sync.value).to_lowercase(),
                 self.sqlite_sync.origin,
+            ),
+            (
+                "store.sqlite_cache_mib",
+                self.sqlite_cache_mib.value.to_string(),
+                self.sqlite_cache_mib.origin,
             ),
             (
                 "store.replica_url",

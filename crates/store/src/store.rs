@@ -27,6 +27,12 @@ pub struct StoreOptions {
     /// Writer threads. SQLite has one writer whatever this says.
     pub writers: usize,
     pub sqlite_sync: SqliteSync,
+    /// What SQLite's page caches may hold together, in MiB: the pages
+    /// not read through the memory map (the writer's, and those whose newest
+    /// copy is in the WAL). The writer's cache is half of it; each reader's
+    /// an equal share of the other half
+    /// ([`StoreOptions::sqlite_cache_kib`]).
+    pub sqlite_cache_mib: u64,
     /// A PostgreSQL read replica the readers connect to (reads through
     /// [`Store::read`]); writes, and reads inside a write, stay on the primary.
     pub replica_url: Option<String>,
@@ -44,11 +50,25 @@ impl Default for StoreOptions {
             readers: 8,
             writers: 2,
             sqlite_sync: SqliteSync::Full,
+            sqlite_cache_mib: 128,
             replica_url: None,
             max_batch_jobs: 256,
             max_batch_results: 2000,
             results_api_url: "http://127.0.0.1:8080/api/v2.0".to_string(),
         }
+    }
+}
+
+impl StoreOptions {
+    /// The page cache of SQLite's writer and of each reader, in KiB: half
+    /// the budget for the writer (the pages it changes, the indexes it
+    /// walks), the other half shared by the readers, at least 1 MiB each.
+    /// (The checkpointer opens as the writer does, but copies the WAL
+    /// without filling its cache.)
+    pub fn sqlite_cache_kib(&self) -> (u64, u64) {
+        let budget = self.sqlite_cache_mib.saturating_mul(1024);
+        let readers = self.readers.max(1) as u64;
+        (budget / 2, (budget / 2 / readers).max(1024))
     }
 }
 
@@ -125,8 +145,13 @@ impl Store {
             Engine::Sqlite => {
                 let path = sqlite::path_of(url);
                 let sync = options.sqlite_sync;
+                let (writer_kib, reader_kib) = options.sqlite_cache_kib();
                 Arc::new(move |read_only| {
-                    Ok(Box::new(SqliteConn::open(&path, read_only, sync)?) as Box<dyn Conn>)
+                    let cache_kib = if read_only { reader_kib } else { writer_kib };
+                    Ok(
+                        Box::new(SqliteConn::open(&path, read_only, sync, cache_kib)?)
+                            as Box<dyn Conn>,
+                    )
                 })
             }
             Engine::Postgres => {

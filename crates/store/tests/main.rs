@@ -395,3 +395,69 @@ fn reads_and_writes_survive_their_connections_being_cut() {
     }
     assert_eq!(list(&store, query(&[])).len(), 5);
 }
+
+/// SQLite's page caches share the `sqlite_cache_mib` budget (half for the
+/// writer, the other half among the readers), and the process's sums
+/// (served at `/metrics`) follow what the connections hold.
+#[test]
+fn sqlite_connections_report_memory_within_their_cache_budget() {
+    let db = almanac_store::testing::TestDb::sqlite();
+    let options = almanac_store::StoreOptions {
+        sqlite_cache_mib: 4,
+        readers: 2,
+        ..Default::default()
+    };
+    let (writer_kib, reader_kib) = options.sqlite_cache_kib();
+    assert_eq!((writer_kib, reader_kib), (2048, 1024));
+    let store = Store::open(&db.url, options).unwrap();
+    store.migrate().unwrap();
+    // Enough writes to dirty far more than 2 MiB of pages in the writer.
+    for batch in 0..100 {
+        let items = (0..100)
+            .map(|i| {
+                result(json!({"testcase": format!("t.{}", i % 50), "outcome": "PASSED",
+                              "data": {"item": format!("pkg-{batch}-{i}-1.fc41"), "type": "koji_build"}}))
+            })
+            .collect();
+        submit(&store, items);
+    }
+    for i in 0..200 {
+        let item = format!("pkg-{}-{}-1.fc41", i % 100, i % 100);
+        assert_eq!(list(&store, query(&[("item", &item)])).len(), 1);
+    }
+    let memory = almanac_store::db::sqlite::memory();
+    assert!(
+        memory.connections >= 3,
+        "the writer, the checkpointer and a reader at least: {memory:?}"
+    );
+    assert!(
+        memory.page_cache_bytes > 3 << 19,
+        "the writer's cache filled to near its 2 MiB: {memory:?}"
+    );
+    assert!(
+        memory.statement_bytes > 0,
+        "statements were prepared: {memory:?}"
+    );
+    // The writer, the checkpointer (opened as the writer is, with its share)
+    // and the readers; each page costs a little more than its size.
+    let readers = memory.connections - 2;
+    let bound = (2 * writer_kib as i64 + readers * reader_kib as i64) * 1024 * 5 / 4;
+    assert!(
+        memory.page_cache_bytes <= bound,
+        "{} bytes cached, more than the budget allows ({bound}): {memory:?}",
+        memory.page_cache_bytes,
+    );
+    let before = memory.connections;
+    drop(store);
+    // The store's threads close their connections as they stop.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while almanac_store::db::sqlite::memory().connections >= before
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        almanac_store::db::sqlite::memory().connections < before,
+        "closing the store closes its connections"
+    );
+}

@@ -1,11 +1,14 @@
 //! `GET /api/almanac/v1/audit`: the last audit of each source (when, its
 //! status, what it found and repaired), as `almanac audit` recorded it;
-//! `/metrics` (beside it, at the root) says the same to Prometheus.
+//! `/metrics` (beside it, at the root) says the same to Prometheus, with the
+//! process's memory and, on SQLite, what its connections hold.
 
 use super::{NativeError, ROOT};
 use crate::AppState;
 use crate::routes::Routes;
+use almanac_store::Engine;
 use almanac_store::audits;
+use almanac_store::db::sqlite;
 use axum::Json;
 
 use axum::extract::State;
@@ -85,14 +88,61 @@ pub fn exposition(runs: &[audits::Run]) -> String {
     out
 }
 
+/// The process's memory and, on SQLite, what its connections hold: the
+/// figures that tell a leak from a cache filling up to its bound.
+pub fn memory_exposition(resident_bytes: Option<u64>, sqlite: Option<sqlite::Memory>) -> String {
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, value: i64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    };
+    if let Some(bytes) = resident_bytes {
+        gauge(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            bytes as i64,
+        );
+    }
+    if let Some(m) = sqlite {
+        gauge(
+            "almanac_sqlite_connections",
+            "Open SQLite connections.",
+            m.connections,
+        );
+        gauge(
+            "almanac_sqlite_page_cache_bytes",
+            "Bytes in the SQLite connections' page caches (each bounded by store.sqlite_cache_mib).",
+            m.page_cache_bytes,
+        );
+        gauge(
+            "almanac_sqlite_statement_bytes",
+            "Bytes held by the SQLite connections' prepared statements.",
+            m.statement_bytes,
+        );
+    }
+    out
+}
+
+/// Resident memory from `/proc/self/statm` (Linux), in bytes.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, NativeError> {
     let runs = state.store.read(audits::last_runs).await?;
+    let sqlite = (state.store.engine() == Engine::Sqlite).then(sqlite::memory);
+    let mut text = exposition(&runs);
+    text.push_str(&memory_exposition(resident_bytes(), sqlite));
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        exposition(&runs),
+        text,
     ))
 }
 
@@ -129,5 +179,24 @@ mod tests {
             text.contains("almanac_audit_last_run_timestamp_seconds{source=\"koji\"} 1796119200\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn memory_gauges_say_what_sqlite_holds() {
+        let sqlite = sqlite::Memory {
+            connections: 3,
+            page_cache_bytes: 4096,
+            statement_bytes: 512,
+        };
+        let text = memory_exposition(Some(1 << 20), Some(sqlite));
+        for line in [
+            "process_resident_memory_bytes 1048576\n",
+            "almanac_sqlite_connections 3\n",
+            "# TYPE almanac_sqlite_page_cache_bytes gauge\nalmanac_sqlite_page_cache_bytes 4096\n",
+            "almanac_sqlite_statement_bytes 512\n",
+        ] {
+            assert!(text.contains(line), "{line:?} not in {text}");
+        }
+        assert!(!memory_exposition(None, None).contains("almanac_"));
     }
 }

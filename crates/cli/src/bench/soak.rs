@@ -44,6 +44,9 @@ pub struct SoakArgs {
     results: usize,
     #[arg(long, default_value = crate::config::DEFAULT_AMQP_URL)]
     amqp_url: String,
+    /// The server's `[store] sqlite_cache_mib` (its default when not given).
+    #[arg(long)]
+    sqlite_cache_mib: Option<u64>,
 }
 
 /// What the load is made of, and each kind's share of it.
@@ -129,6 +132,28 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
+/// What the server's `/metrics` says SQLite's connections hold, in MiB: their
+/// page caches and their prepared statements (zero on PostgreSQL).
+async fn sqlite_mib(addr: SocketAddr) -> (f64, f64) {
+    let answer = match Client::connect(addr).await {
+        Ok(mut client) => client.request("GET", "/metrics", None).await,
+        Err(e) => Err(e),
+    };
+    let text = match answer {
+        Ok((200, body)) => String::from_utf8_lossy(&body).into_owned(),
+        _ => return (0.0, 0.0),
+    };
+    let gauge = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .map_or(0.0, |bytes| bytes / (1024.0 * 1024.0))
+    };
+    (
+        gauge("almanac_sqlite_page_cache_bytes"),
+        gauge("almanac_sqlite_statement_bytes"),
+    )
+}
+
 /// The server's resident memory from /proc, in MiB: all of it, its
 /// anonymous part (the heap, SQLite's page caches) and its file-backed part
 /// (the binary, SQLite's memory-mapped database file).
@@ -193,8 +218,14 @@ fn start_serve(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Serve> {
 
 pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
     println!(
-        "# almanac bench soak --engine {:?} --minutes {} --fraction {} --results {}",
-        args.engine, args.minutes, args.fraction, args.results
+        "# almanac bench soak --engine {:?} --minutes {} --fraction {} --results {}{}",
+        args.engine,
+        args.minutes,
+        args.fraction,
+        args.results,
+        args.sqlite_cache_mib
+            .map(|m| format!(" --sqlite-cache-mib {m}"))
+            .unwrap_or_default()
     );
     for engine in super::engines(args.engine) {
         soak(engine, args)?;
@@ -216,13 +247,14 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         engine.to_string().to_lowercase()
     );
     let queue = format!("almanac-{prefix}");
-    std::fs::write(
-        dir.join("almanac.toml"),
-        format!(
-            "[bus]\namqp_url = \"{}\"\nqueue = \"{queue}\"\ntopics = [\"org.centos.{prefix}.#\"]\npublish_prefix = \"{prefix}.\"\n",
-            args.amqp_url
-        ),
-    )?;
+    let mut config = format!(
+        "[bus]\namqp_url = \"{}\"\nqueue = \"{queue}\"\ntopics = [\"org.centos.{prefix}.#\"]\npublish_prefix = \"{prefix}.\"\n",
+        args.amqp_url
+    );
+    if let Some(mib) = args.sqlite_cache_mib {
+        config.push_str(&format!("[store]\nsqlite_cache_mib = {mib}\n"));
+    }
+    std::fs::write(dir.join("almanac.toml"), config)?;
     let serve = start_serve(&db.url, &dir)?;
     let pid = serve.child.id();
     let runtime = crate::serve::runtime()?;
@@ -322,8 +354,10 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
             "min", "ops/s", "write p50/p99", "lookup p50/p99", "latest p50/p99", "decide p50/p99", "bus pub p50/p99",
             "errors", "bus lag", "RSS MiB (anon/file)"
         );
+        println!("{engine:8} {:>5} {:>7} (the rest of the anonymous memory: what SQLite's page caches and statements do not explain)", "", "");
         let mut published_total = 0u64;
         let mut rss = Vec::new();
+        let mut rest = Vec::new();
         let mut p99s: Vec<f64> = Vec::new();
         let mut next = started + Duration::from_secs(args.interval);
         while next <= deadline + Duration::from_millis(10) {
@@ -348,16 +382,19 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
                 cells.push(format!("{p50:>7.2}/{p99:<8.2}"));
             }
             let (memory, anon, file) = rss_mib(pid);
+            let (cache, statements) = sqlite_mib(addr).await;
             rss.push(anon);
+            rest.push(anon - cache - statements);
             p99s.push(worst);
             println!(
-                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1})",
+                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1}) sqlite cache {cache:.1} stmts {statements:.1} rest {:.1}",
                 started.elapsed().as_secs_f64() / 60.0,
                 ops as f64 / args.interval as f64,
                 cells.join(" "),
                 win.errors,
                 published_total as i64 - journalled,
-                memory
+                memory,
+                anon - cache - statements
             );
             next += Duration::from_secs(args.interval);
         }
@@ -381,13 +418,18 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
-            let settled = rss.get(rss.len() / 3).copied().unwrap_or(*first);
+        for (what, series) in [("anonymous memory", &rss), ("anonymous memory less SQLite's caches and statements", &rest)] {
+            let (Some(first), Some(last)) = (series.first(), series.last()) else {
+                continue;
+            };
+            let settled = series.get(series.len() / 3).copied().unwrap_or(*first);
             println!(
-                "{engine:8} anonymous memory: {first:.1} MiB after the first interval, {settled:.1} MiB a third in, {last:.1} MiB at the end ({:+.1}% over the last two thirds); max {:.1} MiB",
+                "{engine:8} {what}: {first:.1} MiB after the first interval, {settled:.1} MiB a third in, {last:.1} MiB at the end ({:+.1}% over the last two thirds); max {:.1} MiB",
                 (last - settled) / settled * 100.0,
-                rss.iter().cloned().fold(0.0, f64::max)
+                series.iter().cloned().fold(0.0, f64::max)
             );
+        }
+        if !p99s.is_empty() {
             println!(
                 "{engine:8} worst HTTP p99 per interval: first {:.2} ms, median {:.2} ms, last {:.2} ms",
                 p99s[0],

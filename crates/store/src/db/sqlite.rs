@@ -4,6 +4,7 @@ use super::{BulkInsert, Conn, DbError, Engine, Row, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, ffi};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// How hard SQLite pushes each commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -25,13 +26,64 @@ pub fn path_of(url: &str) -> PathBuf {
     PathBuf::from(rest)
 }
 
+/// How much of the database file is read through a memory map: all of it
+/// (SQLite is built to allow it, see `.cargo/config.toml`). Pages past the
+/// map would be read into each connection's page cache instead, which then
+/// fills up as the database grows.
+const MMAP_BYTES: u64 = 1 << 40;
+
+/// What SQLite's connections hold in memory, summed over the process: their
+/// page caches and their prepared statements. SQLite's own global counters
+/// are compiled out (`SQLITE_DEFAULT_MEMSTATUS=0`, they take a mutex on every
+/// allocation), so each connection reports its share here now and then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memory {
+    pub connections: i64,
+    pub page_cache_bytes: i64,
+    pub statement_bytes: i64,
+}
+
+static CONNECTIONS: AtomicI64 = AtomicI64::new(0);
+static PAGE_CACHE_BYTES: AtomicI64 = AtomicI64::new(0);
+static STATEMENT_BYTES: AtomicI64 = AtomicI64::new(0);
+
+/// The memory of every open SQLite connection of this process, as last
+/// reported (each reports every [`REPORT_EVERY`] statements).
+pub fn memory() -> Memory {
+    Memory {
+        connections: CONNECTIONS.load(Ordering::Relaxed),
+        page_cache_bytes: PAGE_CACHE_BYTES.load(Ordering::Relaxed),
+        statement_bytes: STATEMENT_BYTES.load(Ordering::Relaxed),
+    }
+}
+
+/// How many statements a connection runs between two reports of its memory.
+const REPORT_EVERY: u32 = 64;
+
+/// A connection's last report: what it added to the process's sums.
+#[derive(Default)]
+struct Reported {
+    page_cache: i64,
+    statements: i64,
+    /// Statements since the last report.
+    since: u32,
+}
+
 pub struct SqliteConn {
     conn: Connection,
     broken: bool,
+    reported: Reported,
 }
 
 impl SqliteConn {
-    pub fn open(path: &Path, read_only: bool, sync: SqliteSync) -> Result<SqliteConn, DbError> {
+    /// Opens the database file; `cache_kib` bounds the connection's page
+    /// cache (pages it holds beyond those it reads through the memory map).
+    pub fn open(
+        path: &Path,
+        read_only: bool,
+        sync: SqliteSync,
+        cache_kib: u64,
+    ) -> Result<SqliteConn, DbError> {
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -60,8 +112,8 @@ impl SqliteConn {
             "PRAGMA busy_timeout = 10000;
              PRAGMA foreign_keys = ON;
              PRAGMA case_sensitive_like = ON;
-             PRAGMA cache_size = -65536;
-             PRAGMA mmap_size = 1073741824;
+             PRAGMA cache_size = -{cache_kib};
+             PRAGMA mmap_size = {MMAP_BYTES};
              PRAGMA temp_store = MEMORY;
              PRAGMA synchronous = {sync};"
         );
@@ -72,10 +124,41 @@ impl SqliteConn {
         }
         conn.execute_batch(&pragmas).map_err(classify)?;
         add_regexp(&conn).map_err(classify)?;
+        CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         Ok(SqliteConn {
             conn,
             broken: false,
+            reported: Reported::default(),
         })
+    }
+
+    /// Counts a statement; every [`REPORT_EVERY`] statements, reports the
+    /// connection's memory to the process's sums.
+    fn count_statement(&mut self) {
+        self.reported.since += 1;
+        if self.reported.since < REPORT_EVERY {
+            return;
+        }
+        self.reported.since = 0;
+        let status = |op| {
+            let (mut current, mut high) = (0, 0);
+            // SAFETY: the handle is open for the connection's life, and the
+            // out-pointers are valid locals.
+            let rc = unsafe {
+                ffi::sqlite3_db_status(self.conn.handle(), op, &mut current, &mut high, 0)
+            };
+            if rc == ffi::SQLITE_OK {
+                i64::from(current)
+            } else {
+                0
+            }
+        };
+        let page_cache = status(ffi::SQLITE_DBSTATUS_CACHE_USED);
+        let statements = status(ffi::SQLITE_DBSTATUS_STMT_USED);
+        PAGE_CACHE_BYTES.fetch_add(page_cache - self.reported.page_cache, Ordering::Relaxed);
+        STATEMENT_BYTES.fetch_add(statements - self.reported.statements, Ordering::Relaxed);
+        self.reported.page_cache = page_cache;
+        self.reported.statements = statements;
     }
 
     fn note(&mut self, e: rusqlite::Error) -> DbError {
@@ -84,6 +167,14 @@ impl SqliteConn {
             self.broken = true;
         }
         e
+    }
+}
+
+impl Drop for SqliteConn {
+    fn drop(&mut self) {
+        CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
+        PAGE_CACHE_BYTES.fetch_sub(self.reported.page_cache, Ordering::Relaxed);
+        STATEMENT_BYTES.fetch_sub(self.reported.statements, Ordering::Relaxed);
     }
 }
 
@@ -253,6 +344,7 @@ impl Conn for SqliteConn {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         super::check_storable(params)?;
+        self.count_statement();
         let (sql, args) = rewrite(sql, params);
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -266,6 +358,7 @@ impl Conn for SqliteConn {
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         super::check_storable(params)?;
+        self.count_statement();
         let (sql, args) = rewrite(sql, params);
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -286,6 +379,7 @@ impl Conn for SqliteConn {
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         // One statement (SAVEPOINT, COMMIT...) runs from the statement cache;
         // only scripts (migrations) are parsed afresh.
+        self.count_statement();
         let result = if sql.contains(';') {
             self.conn.execute_batch(sql)
         } else {
