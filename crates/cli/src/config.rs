@@ -212,6 +212,7 @@ pub struct StoreFile {
     pub writers: Option<usize>,
     pub sqlite_sync: Option<SqliteSync>,
     pub sqlite_cache_mib: Option<u64>,
+    pub sqlite_mmap_mib: Option<u64>,
     /// A PostgreSQL read replica: the readers connect to it.
     pub replica_url: Option<String>,
 }
@@ -252,6 +253,7 @@ pub struct Settings {
     pub store_writers: Setting<usize>,
     pub sqlite_sync: Setting<SqliteSync>,
     pub sqlite_cache_mib: Setting<u64>,
+    pub sqlite_mmap_mib: Setting<u64>,
     pub replica_url: Setting<Option<String>>,
     pub amqp_url: Setting<String>,
     pub bus_exchange: Setting<String>,
@@ -326,6 +328,7 @@ impl Settings {
             store_writers: Setting::default(store_defaults.writers),
             sqlite_sync: Setting::default(store_defaults.sqlite_sync),
             sqlite_cache_mib: Setting::default(store_defaults.sqlite_cache_mib),
+            sqlite_mmap_mib: Setting::default(store_defaults.sqlite_mmap_mib),
             replica_url: Setting::default(None),
             amqp_url: Setting::default(DEFAULT_AMQP_URL.to_string()),
             bus_exchange: Setting::default("amq.topic".to_string()),
@@ -379,6 +382,7 @@ impl Settings {
             s.store_writers.set(f.store.writers, o);
             s.sqlite_sync.set(f.store.sqlite_sync, o);
             s.sqlite_cache_mib.set(f.store.sqlite_cache_mib, o);
+            s.sqlite_mmap_mib.set(f.store.sqlite_mmap_mib, o);
             s.replica_url.set(f.store.replica_url.map(Some), o);
             s.amqp_url.set(f.bus.amqp_url, o);
             s.bus_exchange.set(f.bus.exchange, o);
@@ -541,6 +545,7 @@ impl Settings {
             writers: self.store_writers.value,
             sqlite_sync: self.sqlite_sync.value,
             sqlite_cache_mib: self.sqlite_cache_mib.value,
+            sqlite_mmap_mib: self.sqlite_mmap_mib.value,
             replica_url: self.replica_url.value.clone(),
             results_api_url: format!("{}/api/v2.0", base.trim_end_matches('/')),
             ..StoreOptions::default()
@@ -744,6 +749,11 @@ impl Settings {
                 "store.sqlite_cache_mib",
                 self.sqlite_cache_mib.value.to_string(),
                 self.sqlite_cache_mib.origin,
+            ),
+            (
+                "store.sqlite_mmap_mib",
+                self.sqlite_mmap_mib.value.to_string(),
+                self.sqlite_mmap_mib.origin,
             ),
             (
                 "store.replica_url",

@@ -1,6 +1,6 @@
 //! The binary's commands: token, migrate, demo, config.
 
-use crate::support::{Server, almanac, get};
+use crate::support::{Server, almanac, get, repo_root};
 use almanac_store::both_engines;
 use almanac_store::testing::TestDb;
 
@@ -212,4 +212,74 @@ fn policies_are_checked_at_start_and_a_bad_file_names_its_line() {
     let (ok, _, err) = run(&["config", "show", "--policies", dir_arg]);
     assert!(!ok && err.contains("policy stable is defined in"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The example configuration that packaging ships is one the binary takes,
+/// and it names every setting `config show` lists, in its table.
+#[test]
+fn the_example_configuration_is_taken_and_names_every_setting() {
+    let example =
+        std::fs::read_to_string(repo_root().join("packaging/almanac.toml.example")).unwrap();
+    let dir = std::env::temp_dir().join(format!("almanac-config-{}-example", std::process::id()));
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::copy(
+        repo_root().join("crates/cli/src/demo_data/policies.yaml"),
+        dir.join("policies/policies.yaml"),
+    )
+    .unwrap();
+    let file = dir.join("almanac.toml");
+    std::fs::write(
+        &file,
+        example.replace(
+            "/etc/almanac/policies",
+            dir.join("policies").to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let (ok, shown, err) = run(&["config", "show", "--config", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    // Each table of the example, with the keys set or commented out in it.
+    let mut tables: Vec<(String, Vec<String>)> = vec![(String::new(), Vec::new())];
+    for line in example.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            tables.push((
+                header.trim_matches(|c| c == '[' || c == ']').to_string(),
+                Vec::new(),
+            ));
+        } else if let Some((key, _)) = line.trim_start_matches('#').split_once(" = ") {
+            if !key.contains(' ') {
+                tables.last_mut().unwrap().1.push(key.to_string());
+            }
+        }
+    }
+    let mut listed = 0;
+    for row in shown
+        .lines()
+        .filter(|l| l.contains(" = ") && l.contains(" # "))
+    {
+        let name = row.split_whitespace().next().unwrap();
+        let (table, key) = name.rsplit_once('.').unwrap_or(("", name));
+        assert!(
+            tables
+                .iter()
+                .any(|(t, keys)| t == table && keys.iter().any(|k| k == key))
+                || tables.iter().any(|(t, _)| t == name),
+            "{name} is not in packaging/almanac.toml.example"
+        );
+        listed += 1;
+    }
+    assert!(
+        listed > 40,
+        "config show listed only {listed} settings:\n{shown}"
+    );
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("store.sqlite_cache_mib")
+                && l.contains("128")
+                && l.ends_with("# config file")),
+        "{shown}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,7 +12,7 @@ use crate::bus::{Listener, count, journalled, wait_for};
 use crate::services::{PrivatePostgres, PrivateRabbit, scratch};
 use crate::support::{Server, almanac, post_json, repo_root, request, run_ok, venv_python};
 use almanac_store::db::postgres::PgConn;
-use almanac_store::db::sqlite::{self, SqliteConn};
+use almanac_store::db::sqlite::{self, MemoryLimits, SqliteConn};
 use almanac_store::testing::TestDb;
 use almanac_store::{Conn, DbError, Engine, SqliteSync, Store, both_engines};
 use serde_json::json;
@@ -352,54 +352,116 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
 
 #[test]
 fn a_full_disk_refuses_writes_clearly_loses_nothing_acknowledged_and_recovers() {
-    let dir = scratch("full");
-    run_ok(
-        Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
-            .arg(&dir),
-    );
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _unmount = Unmount(dir.clone());
-    let url = format!("sqlite://{}", dir.join("full.db").display());
+    let disk = Tmpfs::mount("full", 6);
+    let url = format!("sqlite://{}", disk.dir.join("full.db").display());
     let server = Server::start(&url, &[]);
+    let acked = fill_until_refused(&server, &"x".repeat(20_000));
+    recover(&disk, 64, server, &url, acked);
+}
+
+/// The same on PostgreSQL, whose database lives in a tablespace on a small
+/// disk (the WAL on another, as production servers often have it): the
+/// refusal is a 503 that says the storage is full, reads go on, and once
+/// the disk has room the server takes writes again with nothing lost.
+#[test]
+fn a_full_postgresql_tablespace_refuses_writes_clearly_and_recovers() {
+    let disk = Tmpfs::mount("pg-full", 24);
+    run_ok(Command::new("chown").arg("postgres").arg(&disk.dir));
+    let cluster = PrivatePostgres::start();
+    let mut admin = PgConn::connect(&cluster.admin_url()).unwrap();
+    admin
+        .batch(&format!(
+            "CREATE TABLESPACE full_disk LOCATION '{}'",
+            disk.dir.display()
+        ))
+        .unwrap();
+    admin
+        .batch("CREATE DATABASE almanac TABLESPACE full_disk")
+        .unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:{}/almanac", cluster.port());
+    let server = Server::start(&url, &[]);
+    // Text PostgreSQL cannot compress: hex digits of a xorshift sequence.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: String = (0..2_500)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("{x:016x}")
+        })
+        .collect();
+    let acked = fill_until_refused(&server, &noise);
+    recover(&disk, 256, server, &url, acked);
+    drop(admin);
+    drop(cluster);
+}
+
+/// Posts results carrying `note` until the server refuses one, which must
+/// be a 503 saying the storage is full, while reads go on; answers how many
+/// were acknowledged.
+fn fill_until_refused(server: &Server, note: &str) -> i64 {
     let mut acked = 0;
-    let mut refusal = None;
-    let note = "x".repeat(20_000);
-    for i in 0..2000 {
+    for i in 0..5000 {
         let mut r = result("full", i);
         r["note"] = json!(note);
         let (status, body) = post_json(&server.url, "/api/v2.0/results", &r);
         if status == 201 {
             acked += 1;
-        } else {
-            refusal = Some((status, body));
-            break;
+            continue;
         }
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("full"), "the refusal says why: {body}");
+        assert!(acked > 10, "{acked} writes before the disk was full");
+        println!("refused after {acked} writes: {status} {body}");
+        let (status, _) = request(&server.url, "GET", "/api/v2.0/results?limit=5", None, None);
+        assert_eq!(status, 200, "reads go on");
+        return acked;
     }
-    let (status, body) = refusal.expect("the disk filled up");
-    assert_eq!(status, 503, "{body}");
-    assert!(body.contains("full"), "the refusal says why: {body}");
-    assert!(acked > 10, "{acked} writes before the disk was full");
-    let (status, _) = request(&server.url, "GET", "/api/v2.0/results?limit=5", None, None);
-    assert_eq!(status, 200, "reads go on");
-    // Space again: the next write is taken, and everything acknowledged is there.
-    run_ok(
-        Command::new("mount")
-            .args(["-o", "remount,size=64m"])
-            .arg(&dir),
-    );
+    panic!("the disk never filled up ({acked} writes taken)");
+}
+
+/// Room again on `disk`: the next write is taken, and everything
+/// acknowledged is there, whole.
+fn recover(disk: &Tmpfs, mib: u32, server: Server, url: &str, acked: i64) {
+    disk.grow(mib);
     let (status, body) = post_json(&server.url, "/api/v2.0/results", &result("full", 9999));
     assert_eq!(status, 201, "{body}");
     drop(server);
-    let store = Store::open(&url, Default::default()).unwrap();
+    let store = Store::open(url, Default::default()).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM results"), acked + 1);
     assert_whole(&store);
+}
+
+/// A small disk: a tmpfs of `mib` MiB, unmounted when dropped.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(name: &str, mib: u32) -> Tmpfs {
+        let dir = scratch(name);
+        run_ok(
+            Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+                .arg(&dir),
+        );
+        Tmpfs { dir }
+    }
+
+    fn grow(&self, mib: u32) {
+        run_ok(
+            Command::new("mount")
+                .args(["-o", &format!("remount,size={mib}m")])
+                .arg(&self.dir),
+        );
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Whether a write transaction that has written something is open on the
@@ -410,7 +472,15 @@ fn write_transaction_open(db: &TestDb) -> bool {
     match db.engine {
         Engine::Sqlite => {
             let path = sqlite::path_of(&db.url);
-            let Ok(mut conn) = SqliteConn::open(&path, false, SqliteSync::Full, 1024) else {
+            let Ok(mut conn) = SqliteConn::open(
+                &path,
+                false,
+                SqliteSync::Full,
+                MemoryLimits {
+                    cache_kib: 1024,
+                    mmap_bytes: 0,
+                },
+            ) else {
                 return false;
             };
             conn.query("PRAGMA busy_timeout = 0", &[]).unwrap();

@@ -39,14 +39,19 @@ pub struct SoakArgs {
     /// The share of the measured peak the load runs at.
     #[arg(long, default_value_t = 0.5)]
     fraction: f64,
-    /// Results in the store before the load starts.
-    #[arg(long, default_value_t = 200_000)]
+    /// Results in the store before the load starts. The load adds about
+    /// half as many again in 30 minutes, so the peak is measured on a store
+    /// of the size the run ends near.
+    #[arg(long, default_value_t = 1_000_000)]
     results: usize,
     #[arg(long, default_value = crate::config::DEFAULT_AMQP_URL)]
     amqp_url: String,
     /// The server's `[store] sqlite_cache_mib` (its default when not given).
     #[arg(long)]
     sqlite_cache_mib: Option<u64>,
+    /// The server's `[store] sqlite_mmap_mib` (its default when not given).
+    #[arg(long)]
+    sqlite_mmap_mib: Option<u64>,
 }
 
 /// What the load is made of, and each kind's share of it.
@@ -217,15 +222,16 @@ fn start_serve(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Serve> {
 }
 
 pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
+    let optional =
+        |flag: &str, v: Option<u64>| v.map(|v| format!(" --{flag} {v}")).unwrap_or_default();
     println!(
-        "# almanac bench soak --engine {:?} --minutes {} --fraction {} --results {}{}",
+        "# almanac bench soak --engine {:?} --minutes {} --fraction {} --results {}{}{}",
         args.engine,
         args.minutes,
         args.fraction,
         args.results,
-        args.sqlite_cache_mib
-            .map(|m| format!(" --sqlite-cache-mib {m}"))
-            .unwrap_or_default()
+        optional("sqlite-cache-mib", args.sqlite_cache_mib),
+        optional("sqlite-mmap-mib", args.sqlite_mmap_mib),
     );
     for engine in super::engines(args.engine) {
         soak(engine, args)?;
@@ -251,8 +257,12 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         "[bus]\namqp_url = \"{}\"\nqueue = \"{queue}\"\ntopics = [\"org.centos.{prefix}.#\"]\npublish_prefix = \"{prefix}.\"\n",
         args.amqp_url
     );
+    config.push_str("[store]\n");
     if let Some(mib) = args.sqlite_cache_mib {
-        config.push_str(&format!("[store]\nsqlite_cache_mib = {mib}\n"));
+        config.push_str(&format!("sqlite_cache_mib = {mib}\n"));
+    }
+    if let Some(mib) = args.sqlite_mmap_mib {
+        config.push_str(&format!("sqlite_mmap_mib = {mib}\n"));
     }
     std::fs::write(dir.join("almanac.toml"), config)?;
     let serve = start_serve(&db.url, &dir)?;

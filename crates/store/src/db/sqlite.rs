@@ -26,11 +26,15 @@ pub fn path_of(url: &str) -> PathBuf {
     PathBuf::from(rest)
 }
 
-/// How much of the database file is read through a memory map: all of it
-/// (SQLite is built to allow it, see `.cargo/config.toml`). Pages past the
-/// map would be read into each connection's page cache instead, which then
-/// fills up as the database grows.
-const MMAP_BYTES: u64 = 1 << 40;
+/// How much memory a connection may use for the database's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryLimits {
+    /// The page cache, in KiB.
+    pub cache_kib: u64,
+    /// How much of the file is read through a memory map, in bytes (0: none;
+    /// SQLite is built to allow up to 1 TiB, see `.cargo/config.toml`).
+    pub mmap_bytes: u64,
+}
 
 /// What SQLite's connections hold in memory, summed over the process: their
 /// page caches and their prepared statements. SQLite's own global counters
@@ -76,13 +80,13 @@ pub struct SqliteConn {
 }
 
 impl SqliteConn {
-    /// Opens the database file; `cache_kib` bounds the connection's page
-    /// cache (pages it holds beyond those it reads through the memory map).
+    /// Opens the database file; `memory` bounds the connection's page cache
+    /// and says how much of the file it reads through a memory map.
     pub fn open(
         path: &Path,
         read_only: bool,
         sync: SqliteSync,
-        cache_kib: u64,
+        memory: MemoryLimits,
     ) -> Result<SqliteConn, DbError> {
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -112,10 +116,11 @@ impl SqliteConn {
             "PRAGMA busy_timeout = 10000;
              PRAGMA foreign_keys = ON;
              PRAGMA case_sensitive_like = ON;
-             PRAGMA cache_size = -{cache_kib};
-             PRAGMA mmap_size = {MMAP_BYTES};
+             PRAGMA cache_size = -{};
+             PRAGMA mmap_size = {};
              PRAGMA temp_store = MEMORY;
-             PRAGMA synchronous = {sync};"
+             PRAGMA synchronous = {sync};",
+            memory.cache_kib, memory.mmap_bytes
         );
         if !read_only {
             // A background thread checkpoints (see the store); this is the
