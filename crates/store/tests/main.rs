@@ -425,6 +425,10 @@ fn sqlite_connections_report_memory_within_their_cache_budget() {
         let item = format!("pkg-{}-{}-1.fc41", i % 100, i % 100);
         assert_eq!(list(&store, query(&[("item", &item)])).len(), 1);
     }
+    assert!(
+        almanac_store::db::sqlite_alloc::installed(),
+        "SQLite allocates through the global allocator"
+    );
     let memory = almanac_store::db::sqlite::memory();
     assert!(
         memory.connections >= 3,

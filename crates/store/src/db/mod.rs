@@ -10,6 +10,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod sqlite_alloc;
 
 use std::fmt;
 

@@ -88,6 +88,7 @@ impl SqliteConn {
         sync: SqliteSync,
         memory: MemoryLimits,
     ) -> Result<SqliteConn, DbError> {
+        super::sqlite_alloc::install();
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
