@@ -247,10 +247,10 @@ fn the_example_configuration_is_taken_and_names_every_setting() {
                 header.trim_matches(|c| c == '[' || c == ']').to_string(),
                 Vec::new(),
             ));
-        } else if let Some((key, _)) = line.trim_start_matches('#').split_once(" = ") {
-            if !key.contains(' ') {
-                tables.last_mut().unwrap().1.push(key.to_string());
-            }
+        } else if let Some((key, _)) = line.trim_start_matches('#').split_once(" = ")
+            && !key.contains(' ')
+        {
+            tables.last_mut().unwrap().1.push(key.to_string());
         }
     }
     let mut listed = 0;

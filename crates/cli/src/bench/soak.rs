@@ -161,7 +161,7 @@ async fn sqlite_mib(addr: SocketAddr) -> (f64, f64) {
 
 /// The server's resident memory from /proc, in MiB: all of it, its
 /// anonymous part (the heap, SQLite's page caches) and its file-backed part
-/// (the binary, SQLite's memory-mapped database file).
+/// (the binary, and the database file when SQLite maps it).
 fn rss_mib(pid: u32) -> (f64, f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {

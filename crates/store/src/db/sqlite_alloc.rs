@@ -1,12 +1,13 @@
 //! SQLite allocates through Rust's global allocator (mimalloc in the
-//! `almanac` binary) instead of the C library's `malloc`.
+//! `almanac` binary) instead of the C library's `malloc`, so the process's
+//! memory is one account, read from one place.
 //!
-//! Why: the readers run on whichever blocking thread is free, so a page
-//! buffer allocated on one thread is often freed on another. glibc's
-//! per-thread arenas keep such memory in fragments and seldom give it back:
-//! in the soak, its arenas grew by 12 MiB in 7 minutes while the page caches
-//! held steady. One allocator for the whole process also makes resident
-//! memory one account.
+//! The readers run on whichever blocking thread is free, so a page buffer
+//! allocated on one thread is often freed on another. Under the soak,
+//! glibc's per-thread arenas, holding SQLite's memory, grew by 35 MiB in 20
+//! minutes while the page caches held steady; with mimalloc the process
+//! still grows at about that rate (see the README's soak section), so this
+//! is not yet the cure, but it leaves one heap to profile.
 //!
 //! Each block carries its size in a 16-byte header (SQLite asks for a
 //! block's size, Rust's allocator must be told it when freeing), which also
