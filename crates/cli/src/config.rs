@@ -463,6 +463,11 @@ impl Settings {
         if self.store_readers.value == 0 {
             bail!("store.readers must be at least 1");
         }
+        if self.sqlite_cache_mib.value < 2 {
+            bail!(
+                "store.sqlite_cache_mib must be at least 2 (half of it is the writer's page cache)"
+            );
+        }
         Outcomes::with_extra(&self.extra_outcomes.value)
             .map_err(|e| anyhow::anyhow!("results.extra_outcomes: {e}"))?;
         if self.bus_prefetch.value == 0 {

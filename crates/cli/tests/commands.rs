@@ -57,6 +57,13 @@ fn a_bad_database_url_or_config_is_a_clear_error() {
         err.contains("no_such_setting") && err.contains("bad.toml"),
         "{err}"
     );
+    std::fs::write(&file, "[store]\nsqlite_cache_mib = 1\n").unwrap();
+    let (ok, _, err) = run(&["config", "show", "--config", file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("store.sqlite_cache_mib must be at least 2"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -113,7 +113,7 @@ pub fn memory_exposition(resident_bytes: Option<u64>, sqlite: Option<sqlite::Mem
         );
         gauge(
             "almanac_sqlite_page_cache_bytes",
-            "Bytes in the SQLite connections' page caches (each bounded by store.sqlite_cache_mib).",
+            "Bytes in the SQLite connections' page caches (together bounded by store.sqlite_cache_mib).",
             m.page_cache_bytes,
         );
         gauge(
@@ -125,11 +125,18 @@ pub fn memory_exposition(resident_bytes: Option<u64>, sqlite: Option<sqlite::Mem
     out
 }
 
-/// Resident memory from `/proc/self/statm` (Linux), in bytes.
+/// Resident memory from `/proc/self/status` (Linux), in bytes.
 fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    Some(
+        kib.trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()?
+            * 1024,
+    )
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, NativeError> {
