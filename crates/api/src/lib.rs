@@ -13,6 +13,7 @@ pub mod auth;
 pub mod body;
 pub mod gating;
 pub mod health;
+pub mod heap;
 pub mod native;
 pub mod pdc;
 pub mod resultsdb;

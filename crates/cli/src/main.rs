@@ -2,6 +2,7 @@
 //! settings, opens the store, and runs one command: `serve`, `migrate`,
 //! `demo`, `import`, `compose`, `token create`, `config show` or `bench`.
 
+mod allocator;
 mod audit;
 mod bench;
 mod composes;
@@ -21,11 +22,6 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use config::{LogFormat, Origin, Overrides, Settings};
 use std::path::PathBuf;
-
-// Requests allocate many small strings; mimalloc serves them with less
-// contention between threads than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -228,6 +224,12 @@ fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         .context("cannot apply the schema migrations")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "schema migrated");
+    }
+    for warning in store
+        .server_warnings()
+        .context("cannot read the database server's settings")?
+    {
+        tracing::warn!("{warning}");
     }
     Ok(store)
 }

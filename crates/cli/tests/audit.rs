@@ -260,6 +260,12 @@ both_engines!(fn the_audit_reports_exactly_what_the_bus_dropped_and_repairs_it(d
     assert_eq!(status, 200);
     assert!(metrics.contains("almanac_audit_status{source=\"koji\"} 3\n"), "{metrics}");
     assert!(metrics.contains("almanac_audit_extra{source=\"accounts\"} 1\n"), "{metrics}");
+    // The binary's allocator counts the live heap: some of the resident memory.
+    let gauge = |name: &str| {
+        metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<u64>().ok()).unwrap_or_else(|| panic!("no {name} in {metrics}"))
+    };
+    let (live, resident) = (gauge("almanac_heap_live_bytes"), gauge("process_resident_memory_bytes"));
+    assert!(live > 64 << 10 && live < resident, "live heap {live} of {resident} resident");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 });

@@ -479,6 +479,7 @@ fn write_transaction_open(db: &TestDb) -> bool {
                 MemoryLimits {
                     cache_kib: 1024,
                     mmap_bytes: 0,
+                    page_pool_bytes: 0,
                 },
             ) else {
                 return false;

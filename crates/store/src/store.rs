@@ -1,5 +1,5 @@
-//! The store handle: a pool of reader connections and the writer, which
-//! commits concurrent writes together (group commit).
+//! The store handle: the reader threads, each with its own connection, and
+//! the writer, which commits concurrent writes together (group commit).
 //!
 //! Every write runs on a writer thread inside a transaction shared with the
 //! other writes queued at that moment; each write has its own savepoint, so one
@@ -17,12 +17,12 @@ use almanac_model::results::{NewResult, StoredResult};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 /// How the store is run; defaults suit one machine.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Reader connections (concurrent reads).
+    /// Reader threads, each with its connection (concurrent reads).
     pub readers: usize,
     /// Writer threads. SQLite has one writer whatever this says.
     pub writers: usize,
@@ -30,7 +30,9 @@ pub struct StoreOptions {
     /// What SQLite's page caches may hold together, in MiB: the pages
     /// not read through a memory map. The writer's cache is half of it;
     /// each reader's an equal share of the other half
-    /// ([`StoreOptions::sqlite_cache_kib`]).
+    /// ([`StoreOptions::sqlite_cache_kib`]). It is also the size of the pool
+    /// SQLite's page buffers come from, set aside when the first connection
+    /// of the process opens (`db::sqlite_alloc`).
     pub sqlite_cache_mib: u64,
     /// How much of the SQLite file each connection reads through a memory
     /// map, in MiB (0: none, pages are read into the page caches). Off by
@@ -87,6 +89,10 @@ type WriteFn = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
 
 type ResultsReply = oneshot::Sender<StoreResult<Vec<StoredResult>>>;
 
+/// A read queued for the reader threads: it runs on the thread's connection
+/// and answers through a channel of its own.
+type ReadJob = Box<dyn FnOnce(&mut ReaderConn) + Send>;
+
 enum Job {
     Results {
         items: Vec<NewResult>,
@@ -108,8 +114,10 @@ struct Inner {
     open: Opener,
     /// Opens a reader: on the replica when there is one.
     open_reader: Opener,
+    /// Readers for [`Store::read_blocking`], which runs on its caller's thread.
     idle: Mutex<Vec<Box<dyn Conn>>>,
-    read_permits: Arc<Semaphore>,
+    /// The reader threads' queue ([`Store::read`]).
+    reads: Mutex<Option<mpsc::Sender<ReadJob>>>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     /// Tells the background threads (the SQLite checkpointer) to stop.
     stopping: Arc<std::sync::atomic::AtomicBool>,
@@ -118,9 +126,13 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Closing the queue lets the writer threads finish what they hold and exit.
+        // Closing the queues lets the reader and writer threads finish what
+        // they hold and exit (closing their connections on their own threads).
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
+        }
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.take();
         }
         self.stopping
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -156,10 +168,12 @@ impl Store {
                 let sync = options.sqlite_sync;
                 let (writer_kib, reader_kib) = options.sqlite_cache_kib();
                 let mmap_bytes = options.sqlite_mmap_mib.saturating_mul(1 << 20);
+                let page_pool_bytes = options.sqlite_cache_mib.saturating_mul(1 << 20);
                 Arc::new(move |read_only| {
                     let memory = MemoryLimits {
                         cache_kib: if read_only { reader_kib } else { writer_kib },
                         mmap_bytes,
+                        page_pool_bytes,
                     };
                     Ok(Box::new(SqliteConn::open(&path, read_only, sync, memory)?)
                         as Box<dyn Conn>)
@@ -206,6 +220,20 @@ impl Store {
                 .spawn(move || writer_loop(conn, rx, open, options))
                 .map_err(|e| StoreError::Internal(format!("cannot start a writer thread: {e}")))?;
         }
+        let (reads, read_rx) = mpsc::channel::<ReadJob>();
+        let read_rx = Arc::new(Mutex::new(read_rx));
+        for i in 0..options.readers.max(1) {
+            let rx = read_rx.clone();
+            let reader = ReaderConn {
+                conn: None,
+                open: open_reader.clone(),
+                sqlite: engine == Engine::Sqlite,
+            };
+            std::thread::Builder::new()
+                .name(format!("almanac-reader-{i}"))
+                .spawn(move || reader_loop(rx, reader))
+                .map_err(|e| StoreError::Internal(format!("cannot start a reader thread: {e}")))?;
+        }
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if engine == Engine::Sqlite {
             let conn = open(false)?;
@@ -224,7 +252,7 @@ impl Store {
                 open,
                 open_reader,
                 idle: Mutex::new(Vec::new()),
-                read_permits: Arc::new(Semaphore::new(options.readers.max(1))),
+                reads: Mutex::new(Some(reads)),
                 jobs: Mutex::new(Some(tx)),
                 stopping,
                 options,
@@ -251,6 +279,31 @@ impl Store {
         migrate::migrate(conn.as_mut())
     }
 
+    /// What the database server is set to that a store in production must
+    /// not run with, each as a sentence for the log. On PostgreSQL: autovacuum
+    /// off, under which the tables Almanac updates (the outbox, the bus
+    /// journal) bloat and every table's statistics go stale as it grows.
+    /// Blocking.
+    pub fn server_warnings(&self) -> StoreResult<Vec<String>> {
+        if self.inner.engine != Engine::Postgres {
+            return Ok(Vec::new());
+        }
+        let mut conn = (self.inner.open)(false)?;
+        let mut row = conn
+            .query_opt("SELECT current_setting('autovacuum')", &[])?
+            .ok_or_else(|| StoreError::Internal("SHOW autovacuum answered no row".into()))?;
+        let mut warnings = Vec::new();
+        if row.text(0)? != "on" {
+            warnings.push(
+                "PostgreSQL's autovacuum is off: Almanac's tables will bloat and their \
+                 statistics go stale; turn it on (autovacuum = on) or vacuum and analyze \
+                 them on a schedule"
+                    .to_string(),
+            );
+        }
+        Ok(warnings)
+    }
+
     /// A pooled reader, or a fresh one; says which.
     fn take_reader(&self) -> StoreResult<(Box<dyn Conn>, bool)> {
         let idle = self.inner.idle.lock().expect("reader pool lock").pop();
@@ -269,42 +322,44 @@ impl Store {
         }
     }
 
-    /// Runs `f` on a reader connection, off the async threads.
+    /// Runs `f` on one of the reader threads (`[store] readers` of them),
+    /// each with a connection of its own: reads beyond that many wait their
+    /// turn. A connection stays on its thread, so what it allocates (SQLite's
+    /// page cache, its statements) is allocated and freed on one thread, and
+    /// the process's threads are as many as the settings say, whatever the
+    /// load did before (on tokio's blocking pool, which grows with every
+    /// burst, the soak's resident memory grew with the threads).
     pub async fn read<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: Fn(&mut dyn Conn) -> StoreResult<R> + Send + 'static,
     {
-        let permit = self
-            .inner
-            .read_permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Internal("reader pool closed".into()))?;
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            store.read_blocking(f)
-        })
-        .await
-        .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |reader| {
+            let _ = tx.send(reader.read(f));
+        });
+        {
+            let reads = self.inner.reads.lock().expect("read queue lock");
+            reads
+                .as_ref()
+                .ok_or_else(|| StoreError::Internal("the store is closed".into()))?
+                .send(job)
+                .map_err(|_| StoreError::Internal("the readers have stopped".into()))?;
+        }
+        rx.await
+            .map_err(|_| StoreError::Internal("the read failed: its thread panicked".into()))?
     }
 
-    /// [`Store::read`] for code that is not async (the CLI, benchmarks).
-    ///
-    /// A pooled connection may have died while idle (the database restarted):
-    /// a read that fails because of that runs once more on a fresh connection,
-    /// which reads may, as they change nothing.
+    /// [`Store::read`] on the caller's thread, for code that is not async (the
+    /// CLI, benchmarks, the bus listener's blocking tasks), on a pooled
+    /// connection.
     pub fn read_blocking<R>(&self, f: impl Fn(&mut dyn Conn) -> StoreResult<R>) -> StoreResult<R> {
-        let (mut conn, pooled) = self.take_reader()?;
-        let mut result = f(conn.as_mut());
-        if pooled && conn.is_broken() && matches!(result, Err(StoreError::Unavailable(_))) {
-            tracing::info!("a pooled connection was lost; reading again on a fresh one");
-            conn = (self.inner.open_reader)(self.inner.engine == Engine::Sqlite)?;
-            result = f(conn.as_mut());
+        let (conn, reused) = self.take_reader()?;
+        let sqlite = self.inner.engine == Engine::Sqlite;
+        let (conn, result) = read_on(conn, reused, || (self.inner.open_reader)(sqlite), f);
+        if let Some(conn) = conn {
+            self.return_reader(conn);
         }
-        self.return_reader(conn);
         result
     }
 
@@ -418,6 +473,64 @@ impl Store {
         self.write(|conn| Ok::<_, StoreError>(conn.query("SELECT 1", &[])?))
             .await
             .is_ok()
+    }
+}
+
+/// Runs `f` on `conn`. A connection that was reused may have died while idle
+/// (the database restarted): a read that fails because of that runs once
+/// more on a fresh connection, which reads may, as they change nothing.
+/// Answers the connection to keep, if it still works, with the outcome.
+fn read_on<R>(
+    mut conn: Box<dyn Conn>,
+    reused: bool,
+    open: impl Fn() -> Result<Box<dyn Conn>, DbError>,
+    f: impl Fn(&mut dyn Conn) -> StoreResult<R>,
+) -> (Option<Box<dyn Conn>>, StoreResult<R>) {
+    let mut result = f(conn.as_mut());
+    if reused && conn.is_broken() && matches!(result, Err(StoreError::Unavailable(_))) {
+        tracing::info!("a pooled connection was lost; reading again on a fresh one");
+        conn = match open() {
+            Ok(fresh) => fresh,
+            Err(e) => return (None, Err(e.into())),
+        };
+        result = f(conn.as_mut());
+    }
+    ((!conn.is_broken()).then_some(conn), result)
+}
+
+/// A reader thread's connection: opened at the thread's first read, and
+/// again after it broke.
+struct ReaderConn {
+    conn: Option<Box<dyn Conn>>,
+    open: Opener,
+    sqlite: bool,
+}
+
+impl ReaderConn {
+    fn read<R>(&mut self, f: impl Fn(&mut dyn Conn) -> StoreResult<R>) -> StoreResult<R> {
+        let (conn, reused) = match self.conn.take() {
+            Some(conn) => (conn, true),
+            None => ((self.open)(self.sqlite)?, false),
+        };
+        let (conn, result) = read_on(conn, reused, || (self.open)(self.sqlite), f);
+        self.conn = conn;
+        result
+    }
+}
+
+fn reader_loop(rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>, mut reader: ReaderConn) {
+    loop {
+        let job = {
+            let Ok(rx) = rx.lock() else { return };
+            let Ok(job) = rx.recv() else { return };
+            job
+        };
+        let run = std::panic::AssertUnwindSafe(|| job(&mut reader));
+        if std::panic::catch_unwind(run).is_err() {
+            // The caller hears of it (its channel closed unanswered); the
+            // connection may be mid-statement, so the next read opens another.
+            reader.conn = None;
+        }
     }
 }
 

@@ -396,9 +396,95 @@ fn reads_and_writes_survive_their_connections_being_cut() {
     assert_eq!(list(&store, query(&[])).len(), 5);
 }
 
+// API reads run on `[store] readers` threads of their own, however many
+// come at once; a read that panics is an error to its caller, and the
+// thread reads on.
+both_engines!(fn reads_run_on_the_reader_threads_and_no_more_at_once(db) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let store = db.store_with(almanac_store::StoreOptions { readers: 2, ..Default::default() });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let threads = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (running, most, threads) = (running.clone(), most.clone(), threads.clone());
+            let store = store.clone();
+            reads.spawn(async move {
+                store
+                    .read(move |c| {
+                        most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                        let name = std::thread::current().name().unwrap_or("unnamed").to_string();
+                        threads.lock().unwrap().insert(name);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        let rows = c.query("SELECT 1", &[])?.len();
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(rows)
+                    })
+                    .await
+            });
+        }
+        while let Some(read) = reads.join_next().await {
+            assert_eq!(read.unwrap().unwrap(), 1);
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2, "two readers, two reads at once");
+        let threads: Vec<String> = threads.lock().unwrap().iter().cloned().collect();
+        assert_eq!(threads, ["almanac-reader-0", "almanac-reader-1"]);
+
+        let panicked = store
+            .read(|_| -> Result<(), StoreError> { panic!("a read that panics") })
+            .await
+            .unwrap_err();
+        assert_eq!(panicked, StoreError::Internal("the read failed: its thread panicked".into()));
+        for _ in 0..4 {
+            let rows = store.read(|c| Ok(c.query("SELECT 1", &[])?.len())).await.unwrap();
+            assert_eq!(rows, 1, "both threads read on");
+        }
+    });
+});
+
+/// A reader thread's connection cut while idle (a database restart) is
+/// replaced at its next read, which is answered.
+#[test]
+fn a_reader_threads_cut_connection_is_replaced() {
+    let db = almanac_store::testing::TestDb::postgres();
+    let store = db.store_with(almanac_store::StoreOptions {
+        readers: 1,
+        ..Default::default()
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pid = |store: &Store| {
+        rt.block_on(store.read(|c| {
+            Ok(c.query_opt("SELECT pg_backend_pid()", &[])?
+                .unwrap()
+                .int(0)?)
+        }))
+    };
+    let before = pid(&store).unwrap();
+    assert_eq!(
+        pid(&store).unwrap(),
+        before,
+        "the thread keeps its connection"
+    );
+    let mut admin =
+        almanac_store::db::postgres::PgConn::connect(&almanac_store::testing::admin_url()).unwrap();
+    admin
+        .query("SELECT pg_terminate_backend($1::int)", &[before.into()])
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let after = pid(&store).unwrap();
+    assert_ne!(after, before, "answered on a fresh connection");
+}
+
 /// SQLite's page caches share the `sqlite_cache_mib` budget (half for the
 /// writer, the other half among the readers), and the process's sums
-/// (served at `/metrics`) follow what the connections hold.
+/// (served at `/metrics`) follow what the connections hold. Their page
+/// buffers come from a pool of that size, set aside at start.
 #[test]
 fn sqlite_connections_report_memory_within_their_cache_budget() {
     let db = almanac_store::testing::TestDb::sqlite();
@@ -451,6 +537,21 @@ fn sqlite_connections_report_memory_within_their_cache_budget() {
         "{} bytes cached, more than the budget allows ({bound}): {memory:?}",
         memory.page_cache_bytes,
     );
+    // The page buffers come from the pool set aside for the budget, and
+    // what the caches hold past it from the heap.
+    let pool = memory.page_pool.expect("a page pool was set aside");
+    assert!(
+        pool.bytes <= 4 << 20 && pool.bytes > (4 << 20) - 8192,
+        "the pool is the 4 MiB budget, in whole slots: {pool:?}"
+    );
+    assert!(
+        pool.used_bytes > 1 << 20 && pool.used_bytes <= pool.bytes,
+        "the caches draw on the pool: {pool:?}"
+    );
+    assert!(
+        pool.used_bytes + pool.overflow_bytes >= memory.page_cache_bytes as u64 * 3 / 4,
+        "the pool and its overflow hold the cached pages: {pool:?} {memory:?}"
+    );
     let before = memory.connections;
     drop(store);
     // The store's threads close their connections as they stop.
@@ -464,4 +565,29 @@ fn sqlite_connections_report_memory_within_their_cache_budget() {
         almanac_store::db::sqlite::memory().connections < before,
         "closing the store closes its connections"
     );
+}
+
+/// A PostgreSQL server with autovacuum off is named at start, where the
+/// log shows it; SQLite has no such settings.
+#[test]
+fn a_server_without_autovacuum_is_warned_of() {
+    let db = almanac_store::testing::TestDb::postgres();
+    let store = db.store();
+    let mut admin =
+        almanac_store::db::postgres::PgConn::connect(&almanac_store::testing::admin_url()).unwrap();
+    let autovacuum = admin
+        .query_opt("SELECT current_setting('autovacuum')", &[])
+        .unwrap()
+        .unwrap()
+        .text(0)
+        .unwrap();
+    let warnings = store.server_warnings().unwrap();
+    if autovacuum == "on" {
+        assert!(warnings.is_empty(), "{warnings:?}");
+    } else {
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("autovacuum is off"), "{warnings:?}");
+    }
+    let sqlite = almanac_store::testing::TestDb::sqlite();
+    assert!(sqlite.store().server_warnings().unwrap().is_empty());
 }

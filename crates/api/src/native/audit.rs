@@ -88,9 +88,29 @@ pub fn exposition(runs: &[audits::Run]) -> String {
     out
 }
 
+/// The process's own memory figures, each when it can be read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessMemory {
+    /// Resident memory, from `/proc/self/status`.
+    pub resident_bytes: Option<u64>,
+    /// Allocated and not freed, from [`crate::heap`].
+    pub heap_live_bytes: Option<u64>,
+}
+
+impl ProcessMemory {
+    pub fn now() -> ProcessMemory {
+        ProcessMemory {
+            resident_bytes: resident_bytes(),
+            heap_live_bytes: crate::heap::live_bytes(),
+        }
+    }
+}
+
 /// The process's memory and, on SQLite, what its connections hold: the
-/// figures that tell a leak from a cache filling up to its bound.
-pub fn memory_exposition(resident_bytes: Option<u64>, sqlite: Option<sqlite::Memory>) -> String {
+/// figures that tell a leak (live bytes grow) from an allocator keeping what
+/// was freed (resident memory grows, live bytes do not) and from a cache
+/// filling up to its bound.
+pub fn memory_exposition(process: ProcessMemory, sqlite: Option<sqlite::Memory>) -> String {
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, value: i64| {
         let _ = writeln!(
@@ -98,10 +118,17 @@ pub fn memory_exposition(resident_bytes: Option<u64>, sqlite: Option<sqlite::Mem
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
         );
     };
-    if let Some(bytes) = resident_bytes {
+    if let Some(bytes) = process.resident_bytes {
         gauge(
             "process_resident_memory_bytes",
             "Resident memory size in bytes.",
+            bytes as i64,
+        );
+    }
+    if let Some(bytes) = process.heap_live_bytes {
+        gauge(
+            "almanac_heap_live_bytes",
+            "Bytes allocated and not yet freed (all of the heap, SQLite's caches included).",
             bytes as i64,
         );
     }
@@ -121,6 +148,23 @@ pub fn memory_exposition(resident_bytes: Option<u64>, sqlite: Option<sqlite::Mem
             "Bytes held by the SQLite connections' prepared statements.",
             m.statement_bytes,
         );
+        if let Some(pool) = m.page_pool {
+            gauge(
+                "almanac_sqlite_page_pool_bytes",
+                "Bytes set aside at start for SQLite's page buffers (store.sqlite_cache_mib).",
+                pool.bytes as i64,
+            );
+            gauge(
+                "almanac_sqlite_page_pool_used_bytes",
+                "Bytes of the page pool in use.",
+                pool.used_bytes as i64,
+            );
+            gauge(
+                "almanac_sqlite_page_overflow_bytes",
+                "Bytes of page buffers that did not fit in the pool and came from the heap.",
+                pool.overflow_bytes as i64,
+            );
+        }
     }
     out
 }
@@ -143,7 +187,7 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Nat
     let runs = state.store.read(audits::last_runs).await?;
     let sqlite = (state.store.engine() == Engine::Sqlite).then(sqlite::memory);
     let mut text = exposition(&runs);
-    text.push_str(&memory_exposition(resident_bytes(), sqlite));
+    text.push_str(&memory_exposition(ProcessMemory::now(), sqlite));
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -194,16 +238,29 @@ mod tests {
             connections: 3,
             page_cache_bytes: 4096,
             statement_bytes: 512,
+            page_pool: Some(sqlite::PagePool {
+                bytes: 1 << 20,
+                used_bytes: 8192,
+                overflow_bytes: 0,
+            }),
         };
-        let text = memory_exposition(Some(1 << 20), Some(sqlite));
+        let process = ProcessMemory {
+            resident_bytes: Some(1 << 20),
+            heap_live_bytes: Some(1 << 19),
+        };
+        let text = memory_exposition(process, Some(sqlite));
         for line in [
             "process_resident_memory_bytes 1048576\n",
+            "almanac_heap_live_bytes 524288\n",
             "almanac_sqlite_connections 3\n",
             "# TYPE almanac_sqlite_page_cache_bytes gauge\nalmanac_sqlite_page_cache_bytes 4096\n",
             "almanac_sqlite_statement_bytes 512\n",
+            "almanac_sqlite_page_pool_bytes 1048576\n",
+            "almanac_sqlite_page_pool_used_bytes 8192\n",
+            "almanac_sqlite_page_overflow_bytes 0\n",
         ] {
             assert!(text.contains(line), "{line:?} not in {text}");
         }
-        assert!(!memory_exposition(None, None).contains("almanac_"));
+        assert!(!memory_exposition(ProcessMemory::default(), None).contains("almanac_"));
     }
 }

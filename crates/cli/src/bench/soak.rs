@@ -14,8 +14,8 @@ use super::http::Client;
 use super::results::load_results;
 use crate::sample::{CI_CHECKS, Rng, build_nvr};
 use almanac_ingest::bus::amqp::{self, Options};
-use almanac_store::Engine;
 use almanac_store::testing::TestDb;
+use almanac_store::{Engine, StoreError};
 use amqprs::BasicProperties;
 use amqprs::channel::{BasicPublishArguments, QueueDeleteArguments};
 use anyhow::Context as _;
@@ -137,41 +137,85 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
-/// What the server's `/metrics` says SQLite's connections hold, in MiB: their
-/// page caches and their prepared statements (zero on PostgreSQL).
-async fn sqlite_mib(addr: SocketAddr) -> (f64, f64) {
+/// What the server's `/metrics` says of its memory, in MiB.
+#[derive(Debug, Default, Clone, Copy)]
+struct Gauges {
+    /// Allocated and not freed: all of the heap, SQLite's memory included.
+    heap: f64,
+    /// SQLite's page caches and prepared statements (zero on PostgreSQL).
+    cache: f64,
+    statements: f64,
+    /// SQLite's page pool in use, and the page buffers past it, on the heap.
+    pool: f64,
+    overflow: f64,
+}
+
+async fn gauges(addr: SocketAddr) -> Gauges {
     let answer = match Client::connect(addr).await {
         Ok(mut client) => client.request("GET", "/metrics", None).await,
         Err(e) => Err(e),
     };
     let text = match answer {
         Ok((200, body)) => String::from_utf8_lossy(&body).into_owned(),
-        _ => return (0.0, 0.0),
+        _ => return Gauges::default(),
     };
     let gauge = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
             .map_or(0.0, |bytes| bytes / (1024.0 * 1024.0))
     };
-    (
-        gauge("almanac_sqlite_page_cache_bytes"),
-        gauge("almanac_sqlite_statement_bytes"),
-    )
+    Gauges {
+        heap: gauge("almanac_heap_live_bytes"),
+        cache: gauge("almanac_sqlite_page_cache_bytes"),
+        statements: gauge("almanac_sqlite_statement_bytes"),
+        pool: gauge("almanac_sqlite_page_pool_used_bytes"),
+        overflow: gauge("almanac_sqlite_page_overflow_bytes"),
+    }
 }
 
 /// The server's resident memory from /proc, in MiB: all of it, its
-/// anonymous part (the heap, SQLite's page caches) and its file-backed part
-/// (the binary, and the database file when SQLite maps it).
-fn rss_mib(pid: u32) -> (f64, f64, f64) {
+/// anonymous part (the heap, SQLite's page caches, the threads' stacks) and
+/// its file-backed part (the binary, and the database file when SQLite maps
+/// it); and its number of threads.
+fn rss_mib(pid: u32) -> (f64, f64, f64, u32) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
+            .unwrap_or(0.0)
     };
-    (field("VmRSS:"), field("RssAnon:"), field("RssFile:"))
+    (
+        field("VmRSS:") / 1024.0,
+        field("RssAnon:") / 1024.0,
+        field("RssFile:") / 1024.0,
+        field("Threads:") as u32,
+    )
+}
+
+/// The PostgreSQL server's settings that bound the soak's figures.
+fn postgres_settings(store: &almanac_store::Store) -> anyhow::Result<String> {
+    const NAMES: [&str; 6] = [
+        "server_version",
+        "autovacuum",
+        "shared_buffers",
+        "max_wal_size",
+        "checkpoint_timeout",
+        "synchronous_commit",
+    ];
+    let values = store.read_blocking(|c| {
+        NAMES
+            .iter()
+            .map(|name| {
+                let mut row = c
+                    .query_opt("SELECT current_setting($1)", &[name.to_string().into()])?
+                    .ok_or_else(|| StoreError::Internal(format!("no setting {name}")))?;
+                Ok(format!("{name} {}", row.text(0)?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+    })?;
+    Ok(values.join(", "))
 }
 
 struct Serve {
@@ -242,6 +286,9 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
 fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
     let db = TestDb::new(engine);
     let store = db.store();
+    if engine == Engine::Postgres {
+        println!("{engine:8} server: {}", postgres_settings(&store)?);
+    }
     let builds = load_results(&store, engine, args.results)?;
     drop(store);
     let dir = std::env::temp_dir().join(format!("almanac-soak-{}", std::process::id()));
@@ -360,14 +407,14 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         }
 
         println!(
-            "{engine:8} {:>5} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>9} {:>22}",
+            "{engine:8} {:>5} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>9} {:>22}  MiB heap (sqlite cache/stmts) page pool (+heap) threads",
             "min", "ops/s", "write p50/p99", "lookup p50/p99", "latest p50/p99", "decide p50/p99", "bus pub p50/p99",
             "errors", "bus lag", "RSS MiB (anon/file)"
         );
-        println!("{engine:8} {:>5} {:>7} (the rest of the anonymous memory: what SQLite's page caches and statements do not explain)", "", "");
+        println!("{engine:8} {:>5} {:>7} (heap: allocated and not freed, SQLite's statements included; SQLite's page buffers are in its pool, outside the heap, or past it)", "", "");
         let mut published_total = 0u64;
         let mut rss = Vec::new();
-        let mut rest = Vec::new();
+        let mut heap = Vec::new();
         let mut p99s: Vec<f64> = Vec::new();
         let mut next = started + Duration::from_secs(args.interval);
         while next <= deadline + Duration::from_millis(10) {
@@ -391,20 +438,24 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
                 }
                 cells.push(format!("{p50:>7.2}/{p99:<8.2}"));
             }
-            let (memory, anon, file) = rss_mib(pid);
-            let (cache, statements) = sqlite_mib(addr).await;
+            let (memory, anon, file, threads) = rss_mib(pid);
+            let g = gauges(addr).await;
             rss.push(anon);
-            rest.push(anon - cache - statements);
+            heap.push(g.heap);
             p99s.push(worst);
             println!(
-                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1}) sqlite cache {cache:.1} stmts {statements:.1} rest {:.1}",
+                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1})  heap {:.1} ({:.1}/{:.1}) pool {:.1} (+{:.1}) threads {threads}",
                 started.elapsed().as_secs_f64() / 60.0,
                 ops as f64 / args.interval as f64,
                 cells.join(" "),
                 win.errors,
                 published_total as i64 - journalled,
                 memory,
-                anon - cache - statements
+                g.heap,
+                g.cache,
+                g.statements,
+                g.pool,
+                g.overflow,
             );
             next += Duration::from_secs(args.interval);
         }
@@ -428,7 +479,7 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        for (what, series) in [("anonymous memory", &rss), ("anonymous memory less SQLite's caches and statements", &rest)] {
+        for (what, series) in [("anonymous memory", &rss), ("heap (allocated, not freed)", &heap)] {
             let (Some(first), Some(last)) = (series.first(), series.last()) else {
                 continue;
             };

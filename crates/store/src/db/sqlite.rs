@@ -1,5 +1,6 @@
 //! The SQLite engine: one file, WAL, one writer connection and several readers.
 
+pub use super::sqlite_alloc::PagePool;
 use super::{BulkInsert, Conn, DbError, Engine, Row, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, ffi};
@@ -34,6 +35,9 @@ pub struct MemoryLimits {
     /// How much of the file is read through a memory map, in bytes (0: none;
     /// SQLite is built to allow up to 1 TiB, see `.cargo/config.toml`).
     pub mmap_bytes: u64,
+    /// The page pool every connection of the process shares, in bytes: set
+    /// aside by the first connection opened (see `sqlite_alloc::install`).
+    pub page_pool_bytes: u64,
 }
 
 /// What SQLite's connections hold in memory, summed over the process: their
@@ -45,6 +49,8 @@ pub struct Memory {
     pub connections: i64,
     pub page_cache_bytes: i64,
     pub statement_bytes: i64,
+    /// The page pool the caches draw from, when one was set aside.
+    pub page_pool: Option<PagePool>,
 }
 
 static CONNECTIONS: AtomicI64 = AtomicI64::new(0);
@@ -58,6 +64,7 @@ pub fn memory() -> Memory {
         connections: CONNECTIONS.load(Ordering::Relaxed),
         page_cache_bytes: PAGE_CACHE_BYTES.load(Ordering::Relaxed),
         statement_bytes: STATEMENT_BYTES.load(Ordering::Relaxed),
+        page_pool: super::sqlite_alloc::page_pool(),
     }
 }
 
@@ -88,7 +95,7 @@ impl SqliteConn {
         sync: SqliteSync,
         memory: MemoryLimits,
     ) -> Result<SqliteConn, DbError> {
-        super::sqlite_alloc::install();
+        super::sqlite_alloc::install(memory.page_pool_bytes);
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX

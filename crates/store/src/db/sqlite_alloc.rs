@@ -1,23 +1,28 @@
-//! SQLite allocates through Rust's global allocator (mimalloc in the
-//! `almanac` binary) instead of the C library's `malloc`, so the process's
-//! memory is one account, read from one place.
+//! SQLite allocates through Rust's global allocator (in the `almanac`
+//! binary, the C library's, counted) rather than calling `malloc` itself, so
+//! the process's heap is one account, counted in one place; and its page
+//! buffers come from one pool set aside at start ([`install`]), not from the
+//! heap.
 //!
-//! The readers run on whichever blocking thread is free, so a page buffer
-//! allocated on one thread is often freed on another. Under the soak,
-//! glibc's per-thread arenas, holding SQLite's memory, grew by 35 MiB in 20
-//! minutes while the page caches held steady; with mimalloc the process
-//! still grows at about that rate (see the README's soak section), so this
-//! is not yet the cure, but it leaves one heap to profile.
+//! The pool is there because the heap could not hold page buffers without
+//! growing. SQLite frees and allocates them all the time: a reader drops its
+//! whole cache whenever another connection has written, and every sort or
+//! `DISTINCT` builds a temporary b-tree in memory. Under the soak, glibc's
+//! arenas, holding SQLite's memory, grew by 35 MiB in 20 minutes while the
+//! page caches held steady, and mimalloc grew about as fast; with either, the
+//! bytes in use were flat. A pool of fixed slots, handed out and taken back
+//! on a free list, cannot fragment: its resident part is at most the most
+//! slots ever in use at once.
 //!
-//! Each block carries its size in a 16-byte header (SQLite asks for a
+//! Each heap block carries its size in a 16-byte header (SQLite asks for a
 //! block's size, Rust's allocator must be told it when freeing), which also
 //! keeps the 8-byte alignment SQLite needs.
 
 use rusqlite::ffi;
-use std::alloc::{Layout, alloc, dealloc, realloc};
+use std::alloc::{GlobalAlloc, Layout, System, alloc, dealloc, realloc};
 use std::ffi::{c_int, c_void};
 use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 const HEADER: usize = 16;
 
@@ -115,10 +120,12 @@ unsafe extern "C" fn x_init(_: *mut c_void) -> c_int {
 
 unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
 
-/// Hands SQLite the global allocator, once, before its first connection
-/// opens (SQLite takes allocator settings only before it initializes). If
-/// something in the process used SQLite first, it keeps `malloc`.
-pub fn install() {
+/// Hands SQLite the global allocator and a page pool of about `pool_bytes`,
+/// once, before its first connection opens (SQLite takes these settings
+/// only before it initializes, for the whole process: a second store in
+/// the same process shares the first one's pool). If something in the
+/// process used SQLite first, it keeps `malloc` and has no pool.
+pub fn install(pool_bytes: u64) {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let methods = ffi::sqlite3_mem_methods {
@@ -141,10 +148,100 @@ pub fn install() {
         };
         if rc == ffi::SQLITE_OK {
             INSTALLED.store(true, Ordering::Relaxed);
+            set_aside_page_pool(pool_bytes);
         } else {
             tracing::warn!(code = rc, "SQLite keeps the C library's malloc");
         }
     });
+}
+
+/// The page size Almanac's databases and SQLite's temporary b-trees use
+/// (SQLite's default); pages of another size come from the heap.
+const PAGE_SIZE: usize = 4096;
+
+/// The pool's slot size, once set aside (0: no pool).
+static SLOT_BYTES: AtomicU64 = AtomicU64::new(0);
+static POOL_BYTES: AtomicU64 = AtomicU64::new(0);
+
+fn set_aside_page_pool(bytes: u64) {
+    let mut header: c_int = 0;
+    // SAFETY: SQLite writes the size of a page's header into `header`.
+    let rc =
+        unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_PCACHE_HDRSZ, &mut header as *mut c_int) };
+    let slot = (PAGE_SIZE + usize::try_from(header).unwrap_or(0) + 7) & !7;
+    let slots = usize::try_from(bytes).unwrap_or(usize::MAX) / slot;
+    let slots = slots.min(c_int::MAX as usize);
+    if rc != ffi::SQLITE_OK || slots == 0 {
+        return;
+    }
+    let Ok(layout) = Layout::from_size_align(slot * slots, PAGE_SIZE) else {
+        return;
+    };
+    // From the system allocator, beside the counted heap: a block this large
+    // is its own mapping, whose pages become resident only once SQLite
+    // writes a slot there. It is never freed: SQLite holds it until exit.
+    // SAFETY: the layout is non-zero sized.
+    let pool = unsafe { System.alloc(layout) };
+    if pool.is_null() {
+        tracing::warn!(
+            bytes,
+            "no memory for SQLite's page pool; pages come from the heap"
+        );
+        return;
+    }
+    // SAFETY: the pool is `slot * slots` bytes, aligned, and lives as long
+    // as the process; SQLite takes it before it initializes.
+    let rc = unsafe {
+        ffi::sqlite3_config(
+            ffi::SQLITE_CONFIG_PAGECACHE,
+            pool.cast::<c_void>(),
+            slot as c_int,
+            slots as c_int,
+        )
+    };
+    if rc == ffi::SQLITE_OK {
+        SLOT_BYTES.store(slot as u64, Ordering::Relaxed);
+        POOL_BYTES.store((slot * slots) as u64, Ordering::Relaxed);
+    } else {
+        // SAFETY: SQLite refused the pool, so nothing refers to it.
+        unsafe { System.dealloc(pool, layout) };
+        tracing::warn!(
+            code = rc,
+            "SQLite refused its page pool; pages come from the heap"
+        );
+    }
+}
+
+/// SQLite's page pool: its size, the slots in use, and the page buffers
+/// that did not fit and came from the heap instead, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PagePool {
+    pub bytes: u64,
+    pub used_bytes: u64,
+    pub overflow_bytes: u64,
+}
+
+/// The page pool as it is now, if one was set aside.
+pub fn page_pool() -> Option<PagePool> {
+    let slot = SLOT_BYTES.load(Ordering::Relaxed);
+    if slot == 0 {
+        return None;
+    }
+    let status = |op: c_int| {
+        let (mut now, mut most) = (0i64, 0i64);
+        // SAFETY: SQLite writes two integers it owns the meaning of.
+        let rc = unsafe { ffi::sqlite3_status64(op, &mut now, &mut most, 0) };
+        if rc == ffi::SQLITE_OK {
+            now.max(0) as u64
+        } else {
+            0
+        }
+    };
+    Some(PagePool {
+        bytes: POOL_BYTES.load(Ordering::Relaxed),
+        used_bytes: status(ffi::SQLITE_STATUS_PAGECACHE_USED) * slot,
+        overflow_bytes: status(ffi::SQLITE_STATUS_PAGECACHE_OVERFLOW),
+    })
 }
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
