@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::sample::{Rng, build_nvr, build_results, days_ago_ms};
-use crate::{open_store, serve};
+use crate::{open_long_running_store, serve};
 use almanac_store::db::sqlite;
 use almanac_store::{Actor, Engine, tokens};
 
@@ -27,7 +27,7 @@ pub fn run(settings: &Settings, builds: usize, then_serve: bool) -> anyhow::Resu
             let _ = std::fs::remove_file(p);
         }
     }
-    let store = open_store(settings)?;
+    let store = open_long_running_store(settings)?;
     let mut rng = Rng::new(2026);
     let mut total = 0;
     let mut items = Vec::new();

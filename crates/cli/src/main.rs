@@ -212,13 +212,30 @@ fn init_logging(settings: &Settings) {
 
 /// Opens the store and applies migrations (before any async runtime starts).
 fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store =
-        Store::open(&settings.database_url.value, settings.store_options()).with_context(|| {
-            format!(
-                "cannot open the store at {}",
-                almanac_store::db::redact_url(&settings.database_url.value)
-            )
-        })?;
+    open_store_with(settings, settings.store_options())
+}
+
+/// [`open_store`] for a process that runs until stopped (`serve`, `listen`,
+/// `demo`): on SQLite, its page buffers come from a pool set aside at start
+/// (see docs/production.md#memory).
+fn open_long_running_store(settings: &Settings) -> anyhow::Result<Store> {
+    let options = almanac_store::StoreOptions {
+        sqlite_page_pool: true,
+        ..settings.store_options()
+    };
+    open_store_with(settings, options)
+}
+
+fn open_store_with(
+    settings: &Settings,
+    options: almanac_store::StoreOptions,
+) -> anyhow::Result<Store> {
+    let store = Store::open(&settings.database_url.value, options).with_context(|| {
+        format!(
+            "cannot open the store at {}",
+            almanac_store::db::redact_url(&settings.database_url.value)
+        )
+    })?;
     let applied = store
         .migrate()
         .context("cannot apply the schema migrations")?;
@@ -269,7 +286,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             init_logging(&settings);
-            let store = open_store(&settings)?;
+            let store = open_long_running_store(&settings)?;
             let bus = args
                 .listen
                 .then(|| listen::in_serve(&settings))
@@ -342,7 +359,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         }
         Command::Listen(args) => {
             init_logging(&settings);
-            let store = open_store(&settings)?;
+            let store = open_long_running_store(&settings)?;
             listen::listen(&settings, store, args)
         }
         Command::Replay(args) => {

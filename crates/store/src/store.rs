@@ -31,9 +31,14 @@ pub struct StoreOptions {
     /// not read through a memory map. The writer's cache is half of it;
     /// each reader's an equal share of the other half
     /// ([`StoreOptions::sqlite_cache_kib`]). It is also the size of the pool
-    /// SQLite's page buffers come from, set aside when the first connection
-    /// of the process opens (`db::sqlite_alloc`).
+    /// SQLite's page buffers come from, with `sqlite_page_pool`.
     pub sqlite_cache_mib: u64,
+    /// Whether SQLite's page buffers come from a pool of `sqlite_cache_mib`
+    /// set aside (and made resident) at start: for the processes that run
+    /// until stopped, where the heap would fragment around page buffers. A
+    /// command that runs a second would pay for it (about 60 ms and the
+    /// whole budget resident) and not use it.
+    pub sqlite_page_pool: bool,
     /// How much of the SQLite file each connection reads through a memory
     /// map, in MiB (0: none, pages are read into the page caches). Off by
     /// default: in WAL mode a reader drops its map whenever another
@@ -61,6 +66,7 @@ impl Default for StoreOptions {
             writers: 2,
             sqlite_sync: SqliteSync::Full,
             sqlite_cache_mib: 128,
+            sqlite_page_pool: false,
             sqlite_mmap_mib: 0,
             replica_url: None,
             max_batch_jobs: 256,
@@ -168,7 +174,10 @@ impl Store {
                 let sync = options.sqlite_sync;
                 let (writer_kib, reader_kib) = options.sqlite_cache_kib();
                 let mmap_bytes = options.sqlite_mmap_mib.saturating_mul(1 << 20);
-                let page_pool_bytes = options.sqlite_cache_mib.saturating_mul(1 << 20);
+                let page_pool_bytes = match options.sqlite_page_pool {
+                    true => options.sqlite_cache_mib.saturating_mul(1 << 20),
+                    false => 0,
+                };
                 Arc::new(move |read_only| {
                     let memory = MemoryLimits {
                         cache_kib: if read_only { reader_kib } else { writer_kib },

@@ -490,6 +490,7 @@ fn sqlite_connections_report_memory_within_their_cache_budget() {
     let db = almanac_store::testing::TestDb::sqlite();
     let options = almanac_store::StoreOptions {
         sqlite_cache_mib: 4,
+        sqlite_page_pool: true,
         readers: 2,
         ..Default::default()
     };
