@@ -1,8 +1,9 @@
 //! SQLite allocates through Rust's global allocator (in the `almanac`
 //! binary, the C library's, counted) rather than calling `malloc` itself, so
-//! the process's heap is one account, counted in one place; and its page
-//! buffers come from one pool set aside at start ([`install`]), not from the
-//! heap.
+//! the process's heap is one account, counted in one place; and, in the
+//! processes that run until stopped (`StoreOptions::sqlite_page_pool`), its
+//! page buffers come from one pool set aside at start ([`install`]), not
+//! from the heap.
 //!
 //! The pool is there because the heap could not hold page buffers without
 //! growing. SQLite frees and allocates them all the time: a reader drops its
