@@ -216,9 +216,10 @@ fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 /// [`open_store`] for a process that runs until stopped (`serve`, `listen`,
-/// `demo`): on SQLite, its page buffers come from a pool set aside at start
-/// (see docs/production.md#memory).
+/// `demo`): on SQLite, its page buffers come from a pool set aside at start,
+/// and the allocator is set up for a long run (see docs/production.md#memory).
 fn open_long_running_store(settings: &Settings) -> anyhow::Result<Store> {
+    allocator::for_a_long_run();
     let options = almanac_store::StoreOptions {
         sqlite_page_pool: true,
         ..settings.store_options()

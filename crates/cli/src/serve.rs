@@ -6,9 +6,18 @@ use almanac_store::Store;
 use anyhow::Context;
 use std::net::SocketAddr;
 
+/// The most threads tokio's blocking pool may hold (its default is 512).
+/// It runs the bus listener's and the relay's batches, one at a time each,
+/// and the `gating.yaml` lookups of decisions with remote rules; reads and
+/// writes have threads of their own. Past the bound, blocking work waits
+/// for a thread rather than adding one, so a burst cannot leave the
+/// process holding more threads, each with its own stack and memory.
+const MAX_BLOCKING_THREADS: usize = 64;
+
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .thread_name("almanac")
         .build()
         .context("cannot start the async runtime")

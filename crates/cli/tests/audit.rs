@@ -266,6 +266,9 @@ both_engines!(fn the_audit_reports_exactly_what_the_bus_dropped_and_repairs_it(d
     };
     let (live, resident) = (gauge("almanac_heap_live_bytes"), gauge("process_resident_memory_bytes"));
     assert!(live > 64 << 10 && live < resident, "live heap {live} of {resident} resident");
+    // glibc's arenas hold the small blocks of that heap, and some free.
+    let (arena, free) = (gauge("almanac_heap_arena_bytes"), gauge("almanac_heap_arena_free_bytes"));
+    assert!(free < arena && arena < resident, "arenas {arena}, {free} free, of {resident} resident");
     if db.engine == almanac_store::Engine::Sqlite {
         // `serve` sets SQLite's page pool aside: the default 128 MiB, in whole slots.
         let pool = gauge("almanac_sqlite_page_pool_bytes");

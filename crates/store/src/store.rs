@@ -174,9 +174,10 @@ impl Store {
                 let sync = options.sqlite_sync;
                 let (writer_kib, reader_kib) = options.sqlite_cache_kib();
                 let mmap_bytes = options.sqlite_mmap_mib.saturating_mul(1 << 20);
-                let page_pool_bytes = match options.sqlite_page_pool {
-                    true => options.sqlite_cache_mib.saturating_mul(1 << 20),
-                    false => 0,
+                let page_pool_bytes = if options.sqlite_page_pool {
+                    options.sqlite_cache_mib.saturating_mul(1 << 20)
+                } else {
+                    0
                 };
                 Arc::new(move |read_only| {
                     let memory = MemoryLimits {
@@ -301,16 +302,7 @@ impl Store {
         let mut row = conn
             .query_opt("SELECT current_setting('autovacuum')", &[])?
             .ok_or_else(|| StoreError::Internal("SHOW autovacuum answered no row".into()))?;
-        let mut warnings = Vec::new();
-        if row.text(0)? != "on" {
-            warnings.push(
-                "PostgreSQL's autovacuum is off: Almanac's tables will bloat and their \
-                 statistics go stale; turn it on (autovacuum = on) or vacuum and analyze \
-                 them on a schedule"
-                    .to_string(),
-            );
-        }
-        Ok(warnings)
+        Ok(postgres_warnings(&row.text(0)?))
     }
 
     /// A pooled reader, or a fresh one; says which.
@@ -820,5 +812,31 @@ impl Conn for Refused {
     }
     fn is_broken(&self) -> bool {
         true
+    }
+}
+
+/// [`Store::server_warnings`] for a PostgreSQL server whose `autovacuum`
+/// setting reads `autovacuum`.
+fn postgres_warnings(autovacuum: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if autovacuum != "on" {
+        warnings.push(
+            "PostgreSQL's autovacuum is off: Almanac's tables will bloat and their \
+             statistics go stale; turn it on (autovacuum = on) or vacuum and analyze \
+             them on a schedule"
+                .to_string(),
+        );
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn autovacuum_off_is_warned_of_and_on_is_not() {
+        assert!(super::postgres_warnings("on").is_empty());
+        let off = super::postgres_warnings("off");
+        assert_eq!(off.len(), 1, "{off:?}");
+        assert!(off[0].contains("autovacuum is off"), "{off:?}");
     }
 }

@@ -316,14 +316,21 @@ async fn decision(State(state): State<AppState>, _headers: HeaderMap, body: Body
                 .then(|| package_of(&f.subject.identifier).to_string())
         })
         .collect();
-    let remote = tokio::task::spawn_blocking(move || {
-        packages
-            .iter()
-            .map(|p| p.as_ref().map(|p| find_gating_yaml(&sources, p)))
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap_or_default();
+    // Only a decision that reads them leaves the async threads: one per
+    // decision would make tokio's blocking pool as large as the decisions
+    // in flight.
+    let remote = if packages.iter().any(Option::is_some) {
+        tokio::task::spawn_blocking(move || {
+            packages
+                .iter()
+                .map(|p| p.as_ref().map(|p| find_gating_yaml(&sources, p)))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default()
+    } else {
+        vec![None; packages.len()]
+    };
     let mut facts = Vec::new();
     let mut verbose_results = Vec::new();
     let mut verbose_waivers = Vec::new();

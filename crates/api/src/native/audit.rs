@@ -95,6 +95,8 @@ pub struct ProcessMemory {
     pub resident_bytes: Option<u64>,
     /// Allocated and not freed, from [`crate::heap`].
     pub heap_live_bytes: Option<u64>,
+    /// What glibc's arenas hold, and how much of it is free.
+    pub arenas: Option<crate::heap::Arenas>,
 }
 
 impl ProcessMemory {
@@ -102,6 +104,7 @@ impl ProcessMemory {
         ProcessMemory {
             resident_bytes: resident_bytes(),
             heap_live_bytes: crate::heap::live_bytes(),
+            arenas: crate::heap::arenas(),
         }
     }
 }
@@ -130,6 +133,18 @@ pub fn memory_exposition(process: ProcessMemory, sqlite: Option<sqlite::Memory>)
             "almanac_heap_live_bytes",
             "Bytes allocated and not yet freed (all of the heap, SQLite's caches included).",
             bytes as i64,
+        );
+    }
+    if let Some(arenas) = process.arenas {
+        gauge(
+            "almanac_heap_arena_bytes",
+            "Bytes the C library's allocator holds in its arenas (the heap's small and medium blocks, and what it keeps for reuse).",
+            arenas.held_bytes as i64,
+        );
+        gauge(
+            "almanac_heap_arena_free_bytes",
+            "Bytes of the arenas that are free, kept for reuse.",
+            arenas.free_bytes as i64,
         );
     }
     if let Some(m) = sqlite {
@@ -247,11 +262,17 @@ mod tests {
         let process = ProcessMemory {
             resident_bytes: Some(1 << 20),
             heap_live_bytes: Some(1 << 19),
+            arenas: Some(crate::heap::Arenas {
+                held_bytes: 1 << 18,
+                free_bytes: 1 << 17,
+            }),
         };
         let text = memory_exposition(process, Some(sqlite));
         for line in [
             "process_resident_memory_bytes 1048576\n",
             "almanac_heap_live_bytes 524288\n",
+            "almanac_heap_arena_bytes 262144\n",
+            "almanac_heap_arena_free_bytes 131072\n",
             "almanac_sqlite_connections 3\n",
             "# TYPE almanac_sqlite_page_cache_bytes gauge\nalmanac_sqlite_page_cache_bytes 4096\n",
             "almanac_sqlite_statement_bytes 512\n",

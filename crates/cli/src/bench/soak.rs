@@ -142,6 +142,8 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 struct Gauges {
     /// Allocated and not freed: all of the heap, SQLite's memory included.
     heap: f64,
+    /// What glibc's arenas hold: the heap's small blocks and what is kept.
+    arenas: f64,
     /// SQLite's page caches and prepared statements (zero on PostgreSQL).
     cache: f64,
     statements: f64,
@@ -166,6 +168,7 @@ async fn gauges(addr: SocketAddr) -> Gauges {
     };
     Gauges {
         heap: gauge("almanac_heap_live_bytes"),
+        arenas: gauge("almanac_heap_arena_bytes"),
         cache: gauge("almanac_sqlite_page_cache_bytes"),
         statements: gauge("almanac_sqlite_statement_bytes"),
         pool: gauge("almanac_sqlite_page_pool_used_bytes"),
@@ -407,7 +410,7 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
         }
 
         println!(
-            "{engine:8} {:>5} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>9} {:>22}  MiB heap (sqlite cache/stmts) page pool (+heap) threads",
+            "{engine:8} {:>5} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>9} {:>22}  MiB heap (sqlite cache/stmts) page pool (+heap) arenas threads",
             "min", "ops/s", "write p50/p99", "lookup p50/p99", "latest p50/p99", "decide p50/p99", "bus pub p50/p99",
             "errors", "bus lag", "RSS MiB (anon/file)"
         );
@@ -444,7 +447,7 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
             heap.push(g.heap);
             p99s.push(worst);
             println!(
-                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1})  heap {:.1} ({:.1}/{:.1}) pool {:.1} (+{:.1}) threads {threads}",
+                "{engine:8} {:>5.0} {:>7.0} {} {:>7} {:>9} {:>8.1} ({anon:.1}/{file:.1})  heap {:.1} ({:.1}/{:.1}) pool {:.1} (+{:.1}) arenas {:.1} threads {threads}",
                 started.elapsed().as_secs_f64() / 60.0,
                 ops as f64 / args.interval as f64,
                 cells.join(" "),
@@ -456,6 +459,7 @@ fn soak(engine: Engine, args: &SoakArgs) -> anyhow::Result<()> {
                 g.statements,
                 g.pool,
                 g.overflow,
+                g.arenas,
             );
             next += Duration::from_secs(args.interval);
         }
