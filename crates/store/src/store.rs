@@ -301,7 +301,9 @@ impl Store {
         let mut conn = (self.inner.open)(false)?;
         let mut row = conn
             .query_opt("SELECT current_setting('autovacuum')", &[])?
-            .ok_or_else(|| StoreError::Internal("SHOW autovacuum answered no row".into()))?;
+            .ok_or_else(|| {
+                StoreError::Internal("current_setting('autovacuum') answered no row".into())
+            })?;
         Ok(postgres_warnings(&row.text(0)?))
     }
 

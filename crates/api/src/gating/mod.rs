@@ -319,7 +319,9 @@ async fn decision(State(state): State<AppState>, _headers: HeaderMap, body: Body
     // Only a decision that reads them leaves the async threads: one per
     // decision would make tokio's blocking pool as large as the decisions
     // in flight.
-    let remote = if packages.iter().any(Option::is_some) {
+    let wanted: Vec<bool> = packages.iter().map(Option::is_some).collect();
+    let remote = if wanted.contains(&true) {
+        let looked_in = sources.clone();
         tokio::task::spawn_blocking(move || {
             packages
                 .iter()
@@ -327,9 +329,21 @@ async fn decision(State(state): State<AppState>, _headers: HeaderMap, body: Body
                 .collect::<Vec<_>>()
         })
         .await
-        .unwrap_or_default()
+        // A lookup that panicked is a failed fetch (not waivable) for every
+        // subject that wanted one, never a subject dropped from the decision.
+        .unwrap_or_else(|e| {
+            wanted
+                .iter()
+                .map(|&w| {
+                    w.then(|| RemoteGating::FailedFetch {
+                        sources: looked_in.clone(),
+                        error: format!("the gating.yaml lookup failed: {e}"),
+                    })
+                })
+                .collect()
+        })
     } else {
-        vec![None; packages.len()]
+        vec![None; wanted.len()]
     };
     let mut facts = Vec::new();
     let mut verbose_results = Vec::new();
